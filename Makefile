@@ -1,0 +1,45 @@
+# Two commands set up everything on a fresh machine (see README):
+#   make book   build the static site into _build/html
+#   make test   unit tests, every chapter under nbval (smoke mode), and the strict book build
+# Both create .venv and install into it when needed; nothing has to be done by hand first.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+CHAPTERS := $(sort $(wildcard book/[0-9][0-9]_*.ipynb))
+# Strict: -W turns every warning (a notebook error included) into a failure, -n reports every
+# broken reference, --all rebuilds unchanged pages, --keep-going lists all problems at once.
+BUILD_FLAGS := --all -W -n --keep-going
+
+.PHONY: book test unit nbval notebooks serve clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[book,test]"
+	@touch $@
+
+book: $(STAMP)
+	$(VENV)/bin/jupyter-book build . $(BUILD_FLAGS)
+	@echo "Site built: _build/html/index.html"
+
+unit: $(STAMP)
+	$(PY) -m pytest tests
+
+# Smoke mode shrinks every run so all chapters execute on a 2-core CPU; only cells tagged
+# nbval-check-output are compared against the committed outputs.
+nbval: $(STAMP)
+	LRCOURSE_SMOKE=1 $(PY) -m pytest --nbval-lax --nbval-current-env \
+	    --sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(CHAPTERS)
+
+test: unit nbval book
+
+notebooks: $(STAMP)
+	$(PY) scripts/execute_notebooks.py $(CHAPTERS)
+
+serve: book
+	$(PY) -m http.server --directory _build/html --bind 127.0.0.1 8000
+
+clean:
+	rm -rf _build .pytest_cache
+	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +

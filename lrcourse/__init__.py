@@ -1,0 +1,37 @@
+"""lrcourse: the helper package of the book *Learning-rate scheduling in PyTorch*.
+
+Everything a chapter runs beyond a few lines lives here, tested, so readers can use it in their
+own training code: ``from lrcourse import get_lr, set_lr, preview``.
+"""
+
+from .env import smoke_mode
+from .param_groups import (
+    check_param_groups,
+    decay_groups,
+    get_lr,
+    multiplier_groups,
+    param_groups_table,
+    scale_lr,
+    set_lr,
+)
+from .plotting import new_axes, plot_curves, plot_quadratic_paths, plot_schedules
+from .preview import preview
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    "check_param_groups",
+    "decay_groups",
+    "get_lr",
+    "multiplier_groups",
+    "new_axes",
+    "param_groups_table",
+    "plot_curves",
+    "plot_quadratic_paths",
+    "plot_schedules",
+    "preview",
+    "scale_lr",
+    "set_lr",
+    "smoke_mode",
+]
