@@ -56,7 +56,7 @@ def plot_schedules(
     title: str | None = None,
     ax: Axes | None = None,
 ) -> Axes:
-    """Plot learning-rate schedules (e.g. from :func:`lrcourse.preview`) on one axes.
+    """Plot learning-rate schedules (e.g. from :func:`lrcourse.preview.preview`) on one axes.
 
     Args:
         schedules: label -> LR at each step (or epoch), starting at 0.

@@ -135,7 +135,7 @@ def train_toy(
         lr: the learning rate at the start.
         epochs: passes over the 600 points.
         batch_size: mini-batch size; ``None`` means full-batch gradient descent.
-        lr_at_epoch: manual changes, ``{epoch: new_lr}``, applied with :func:`lrcourse.set_lr`
+        lr_at_epoch: manual changes, ``{epoch: new_lr}``, applied with :func:`lrcourse.param_groups.set_lr`
             *before* that epoch's first step (so epoch 0 of a warmup really trains at its LR).
         noise: angular noise of the spirals; larger values make the classes overlap, so the
             loss has a floor that a large LR keeps bouncing above.
@@ -190,7 +190,7 @@ def train_toy(
 class BackboneHead(nn.Module):
     """A model in two named parts, as in fine-tuning: a ``backbone`` and a ``head``.
 
-    The names are what :func:`lrcourse.multiplier_groups` matches, so the two parts can train at
+    The names are what :func:`lrcourse.param_groups.multiplier_groups` matches, so the two parts can train at
     different learning rates.
     """
 

@@ -1,0 +1,67 @@
+"""The book's configuration: what is built, from where, and how strictly."""
+
+import re
+from pathlib import Path
+
+import nbformat
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
+
+
+def toc_files():
+    files = [TOC["root"]]
+    for part in TOC["parts"]:
+        files += [chapter["file"] for chapter in part["chapters"]]
+    return files
+
+
+def resolve(entry):
+    matches = [ROOT / f"{entry}{suffix}" for suffix in (".md", ".ipynb") if (ROOT / f"{entry}{suffix}").exists()]
+    assert len(matches) == 1, f"_toc.yml entry {entry!r} should match exactly one .md or .ipynb file"
+    return matches[0]
+
+
+def test_every_toc_entry_exists():
+    for entry in toc_files():
+        resolve(entry)
+
+
+def test_every_chapter_notebook_is_in_the_toc():
+    listed = {resolve(entry) for entry in toc_files()}
+    for notebook in (ROOT / "book").glob("*.ipynb"):
+        assert notebook in listed, f"{notebook.name} is not in _toc.yml, so it would not be built"
+
+
+def test_chapters_are_numbered_in_order():
+    chapters = [e for e in toc_files() if re.match(r"book/\d\d_", e)]
+    numbers = [int(Path(e).name[:2]) for e in chapters]
+    assert numbers == list(range(1, len(numbers) + 1))
+
+
+def test_config_policy():
+    assert CONFIG["only_build_toc_files"] is True
+    assert CONFIG["execute"]["execute_notebooks"] == "off"
+    assert CONFIG["sphinx"]["config"]["intersphinx_mapping"] == {}, "the build must not fetch inventories"
+    assert CONFIG["sphinx"]["config"]["nitpicky"] is True
+    assert (ROOT / CONFIG["bibtex_bibfiles"][0]).exists()
+    for ext in ("sphinx_exercise", "sphinx.ext.autodoc"):
+        assert ext in CONFIG["sphinx"]["extra_extensions"]
+
+
+def test_colab_install_cells_point_at_the_configured_repository():
+    url, branch = CONFIG["repository"]["url"], CONFIG["repository"]["branch"]
+    expected = f'"lrcourse @ git+{url}@{branch}"'
+    for notebook in sorted((ROOT / "book").glob("*.ipynb")):
+        first = next(c for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code")
+        assert expected in first.source, f"{notebook.name}: install cell should use {expected}"
+
+
+def test_citations_exist_in_the_bibliography():
+    keys = set(re.findall(r"^@\w+\{([^,]+),", (ROOT / "book/references.bib").read_text(), re.M))
+    for page in list((ROOT / "book").glob("*.ipynb")) + list((ROOT / "book").glob("*.md")):
+        for cited in re.findall(r"\{cite:[pt]\}`([^`]+)`", page.read_text()):
+            for key in cited.split(","):
+                assert key.strip() in keys, f"{page.name} cites unknown key {key!r}"
