@@ -12,7 +12,7 @@ CHAPTERS := $(sort $(wildcard book/[0-9][0-9]_*.ipynb))
 # broken reference, --all rebuilds unchanged pages, --keep-going lists all problems at once.
 BUILD_FLAGS := --all -W -n --keep-going
 
-.PHONY: book test unit nbval notebooks serve clean
+.PHONY: book test unit nbval site-check notebooks serve clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,9 +30,14 @@ unit: $(STAMP)
 # nbval-check-output are compared against the committed outputs.
 nbval: $(STAMP)
 	LRCOURSE_SMOKE=1 $(PY) -m pytest --nbval-lax --nbval-current-env \
-	    --sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(CHAPTERS)
+	    --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(CHAPTERS)
 
-test: unit nbval book
+# Every internal link and anchor resolves; every page loads in headless Chromium with no
+# console error (the browser part needs Chromium: apt-get install chromium).
+site-check: book
+	$(PY) scripts/check_site.py _build/html
+
+test: unit nbval site-check
 
 notebooks: $(STAMP)
 	$(PY) scripts/execute_notebooks.py $(CHAPTERS)

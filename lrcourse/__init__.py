@@ -16,11 +16,46 @@ from .param_groups import (
 )
 from .plotting import new_axes, plot_curves, plot_quadratic_paths, plot_schedules
 from .preview import preview
+from .schedulers import (
+    InverseSqrtLR,
+    WarmupConstantLR,
+    WarmupCosineLR,
+    WarmupLinearLR,
+    WarmupLR,
+    WarmupPolyLR,
+    WarmupReduceLROnPlateau,
+    WarmupStableDecayLR,
+    inverse_sqrt,
+    warmup_constant,
+    warmup_cosine,
+    warmup_linear,
+    warmup_poly,
+    wsd,
+)
+from .steps import epochs_to_steps, scaler_step, steps_per_epoch, steps_to_epochs
 
 __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    "InverseSqrtLR",
+    "WarmupConstantLR",
+    "WarmupCosineLR",
+    "WarmupLR",
+    "WarmupLinearLR",
+    "WarmupPolyLR",
+    "WarmupReduceLROnPlateau",
+    "WarmupStableDecayLR",
+    "epochs_to_steps",
+    "inverse_sqrt",
+    "scaler_step",
+    "steps_per_epoch",
+    "steps_to_epochs",
+    "warmup_constant",
+    "warmup_cosine",
+    "warmup_linear",
+    "warmup_poly",
+    "wsd",
     "check_param_groups",
     "decay_groups",
     "get_lr",

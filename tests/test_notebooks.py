@@ -85,3 +85,11 @@ def test_checked_cells_print_text(chapter):
         assert cell.outputs, "a checked cell must have a stored output to compare"
         for output in cell.outputs:
             assert "image/png" not in output.get("data", {}), "nbval does not compare images; do not tag figures"
+
+
+def test_code_fits_the_page(chapter):
+    # The site's code blocks show about 80 characters before a reader has to scroll sideways.
+    _, nb = chapter
+    for i, cell in enumerate(code_cells(nb), 1):
+        for line in cell.source.splitlines():
+            assert len(line) <= 79, f"code cell {i} has a {len(line)}-character line: {line[:50]}..."

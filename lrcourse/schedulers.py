@@ -1,0 +1,514 @@
+"""Learning-rate schedulers: thin ``torch.optim.lr_scheduler.LRScheduler`` subclasses.
+
+Each closed-form scheduler multiplies every param group's base LR (``self.base_lrs``, the
+groups' ``initial_lr``) by one function of ``lrcourse.schedules`` evaluated at
+``self.last_epoch``. Despite its name, ``last_epoch`` counts **optimizer steps taken**: it is 0
+after construction, when the LR for the first step is set, and ``n`` after ``n`` calls of
+``scheduler.step()``. Step the scheduler once per optimizer step::
+
+    scheduler = warmup_cosine(optimizer, warmup_steps=100, total_steps=1000)
+    for batch in batches:
+        loss = model(batch).mean()
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        scheduler.step()
+
+Because every LR is computed from the base LR and the step, param groups keep their own LRs and
+ratios, ``get_lr()`` and ``_get_closed_form_lr()`` return the same list, and a resumed run
+continues with exactly the same numbers. The schedulers keep only numbers and strings as
+attributes, so ``state_dict()`` loads with ``torch.load(..., weights_only=True)``. To resume,
+build model, optimizer and scheduler, then load the optimizer state, then the scheduler state.
+
+The snake_case names (``warmup_linear`` ...) are the same classes under the names of the
+transformers functions they mirror; ``WarmupReduceLROnPlateau`` is stepped with a metric once
+per validation instead.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any
+
+import torch
+from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
+
+from lrcourse._validate import (
+    check_choice,
+    check_int,
+    check_lr,
+    check_optimizer,
+    check_real,
+)
+from lrcourse.schedules import (
+    WSD_DECAYS,
+    _check_warmup_and_total,
+    inverse_sqrt_factor,
+    warmup_constant_factor,
+    warmup_cosine_factor,
+    warmup_exp_factor,
+    warmup_linear_factor,
+    warmup_poly_factor,
+    warmup_ramp_factor,
+    wsd_factor,
+)
+
+__all__ = [
+    "InverseSqrtLR",
+    "WarmupConstantLR",
+    "WarmupCosineLR",
+    "WarmupLR",
+    "WarmupLinearLR",
+    "WarmupPolyLR",
+    "WarmupReduceLROnPlateau",
+    "WarmupStableDecayLR",
+    "inverse_sqrt",
+    "warmup_constant",
+    "warmup_cosine",
+    "warmup_linear",
+    "warmup_poly",
+    "wsd",
+]
+
+
+def _check_last_epoch(last_epoch: int) -> int:
+    return check_int(last_epoch, "last_epoch", low=-1)
+
+
+class _ClosedFormLR(LRScheduler, metaclass=abc.ABCMeta):
+    """LR of group ``i`` at step ``last_epoch`` = ``base_lrs[i] * self._factor(last_epoch)``."""
+
+    @abc.abstractmethod
+    def _factor(self, step: int) -> float:
+        """Return the multiplier of the base LRs at optimizer step ``step``."""
+
+    def get_lr(self) -> list[float | torch.Tensor]:
+        """Return the LRs for the current ``last_epoch``; a closed form, equal to ``get_last_lr()``."""
+        return self._get_closed_form_lr()
+
+    def _get_closed_form_lr(self) -> list[float | torch.Tensor]:
+        factor = self._factor(self.last_epoch)
+        return [base_lr * factor for base_lr in self.base_lrs]
+
+
+class WarmupLR(_ClosedFormLR):
+    """Linear warmup, then exponential decay: the seed article's scheduler, fixed.
+
+    The LR of each param group at step ``t`` (``t = last_epoch``, optimizer steps taken) is
+    ``base_lr * (t + 1) / warmup_steps`` while ``t < warmup_steps`` and
+    ``base_lr * exp(-gamma * (t - warmup_steps + 1))`` after. This keeps the seed's indexing: the
+    first step already uses ``base_lr / warmup_steps`` (no step is wasted at LR 0), the full base
+    LR is used exactly once, at step ``warmup_steps - 1``, and the decay starts right after with
+    ``exp(-gamma)``. With ``warmup_steps=0`` it is exponential decay starting at
+    ``base_lr * exp(-gamma)``. See ``lrcourse.schedules.warmup_exp_factor``.
+
+    Compared with the seed: it subclasses the public ``LRScheduler`` (not ``_LRScheduler``),
+    ``gamma`` is required and so must be passed (the seed's usage example omitted it), and every
+    argument is checked.
+
+    Example::
+
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+        scheduler = WarmupLR(optimizer, warmup_steps=1000, gamma=1e-4)
+
+    Args:
+        optimizer: The ``torch.optim.Optimizer`` whose param groups are scheduled.
+        warmup_steps: Steps of the linear ramp, >= 0.
+        gamma: Decay rate per step after warmup, >= 0; the LR halves every ``log(2) / gamma``
+            steps, and ``0`` keeps the base LR.
+        last_epoch: Optimizer steps already taken when resuming; ``-1`` for a new run.
+    """
+
+    def __init__(
+        self, optimizer: torch.optim.Optimizer, warmup_steps: int, gamma: float, last_epoch: int = -1
+    ) -> None:
+        check_optimizer(optimizer)
+        self.warmup_steps = check_int(warmup_steps, "warmup_steps", low=0)
+        self.gamma = check_real(gamma, "gamma", low=0.0)
+        super().__init__(optimizer, _check_last_epoch(last_epoch))
+
+    def _factor(self, step: int) -> float:
+        return warmup_exp_factor(step, self.warmup_steps, self.gamma)
+
+
+class WarmupConstantLR(_ClosedFormLR):
+    """Linear warmup from 0, then the base LR; also available as ``warmup_constant``.
+
+    The LR at every step equals that of transformers'
+    ``get_constant_schedule_with_warmup(optimizer, num_warmup_steps=warmup_steps)``:
+    ``base_lr * t / warmup_steps`` while ``t < warmup_steps``, then ``base_lr``. The first step
+    (``t = 0``) runs at LR 0. See ``lrcourse.schedules.warmup_constant_factor``.
+
+    Args:
+        optimizer: The ``torch.optim.Optimizer`` whose param groups are scheduled.
+        warmup_steps: Steps of the ramp, >= 0; step ``warmup_steps`` is the first at the base LR.
+        last_epoch: Optimizer steps already taken when resuming; ``-1`` for a new run.
+    """
+
+    def __init__(self, optimizer: torch.optim.Optimizer, warmup_steps: int, last_epoch: int = -1) -> None:
+        check_optimizer(optimizer)
+        self.warmup_steps = check_int(warmup_steps, "warmup_steps", low=0)
+        super().__init__(optimizer, _check_last_epoch(last_epoch))
+
+    def _factor(self, step: int) -> float:
+        return warmup_constant_factor(step, self.warmup_steps)
+
+
+class WarmupLinearLR(_ClosedFormLR):
+    """Linear warmup from 0, then linear decay to 0; also available as ``warmup_linear``.
+
+    The LR at every step equals that of transformers'
+    ``get_linear_schedule_with_warmup(optimizer, warmup_steps, total_steps)``, including past the
+    end: the LR is 0 from step ``total_steps`` on. See ``lrcourse.schedules.warmup_linear_factor``.
+
+    Args:
+        optimizer: The ``torch.optim.Optimizer`` whose param groups are scheduled.
+        warmup_steps: Steps of the ramp, ``0 <= warmup_steps <= total_steps``.
+        total_steps: Optimizer steps in the whole run, >= 1.
+        last_epoch: Optimizer steps already taken when resuming; ``-1`` for a new run.
+    """
+
+    def __init__(
+        self, optimizer: torch.optim.Optimizer, warmup_steps: int, total_steps: int, last_epoch: int = -1
+    ) -> None:
+        check_optimizer(optimizer)
+        self.warmup_steps, self.total_steps = _check_warmup_and_total(warmup_steps, total_steps)
+        super().__init__(optimizer, _check_last_epoch(last_epoch))
+
+    def _factor(self, step: int) -> float:
+        return warmup_linear_factor(step, self.warmup_steps, self.total_steps)
+
+
+class WarmupCosineLR(_ClosedFormLR):
+    """Linear warmup from 0, then cosine decay; also available as ``warmup_cosine``.
+
+    The LR at every step equals that of transformers'
+    ``get_cosine_schedule_with_warmup(optimizer, warmup_steps, total_steps, num_cycles)`` and, for
+    ``min_lr_ratio > 0``, of ``get_cosine_with_min_lr_schedule_with_warmup(...,
+    min_lr_rate=min_lr_ratio)``. As there, the cosine is not clamped after ``total_steps``: with
+    the default half cycle the LR bottoms out at ``min_lr_ratio * base_lr`` at step
+    ``total_steps`` and rises again after it. Stop at ``total_steps``, and count ``total_steps``
+    in optimizer steps, not epochs. See ``lrcourse.schedules.warmup_cosine_factor``.
+
+    Args:
+        optimizer: The ``torch.optim.Optimizer`` whose param groups are scheduled.
+        warmup_steps: Steps of the ramp, ``0 <= warmup_steps <= total_steps``.
+        total_steps: Optimizer steps in the whole run, >= 1.
+        num_cycles: Cosine periods over the decay, > 0; ``0.5`` is one half-cosine.
+        min_lr_ratio: Floor of the cosine as a fraction of each group's base LR, in ``[0, 1]``.
+        last_epoch: Optimizer steps already taken when resuming; ``-1`` for a new run.
+    """
+
+    def __init__(
+        self,
+        optimizer: torch.optim.Optimizer,
+        warmup_steps: int,
+        total_steps: int,
+        num_cycles: float = 0.5,
+        min_lr_ratio: float = 0.0,
+        last_epoch: int = -1,
+    ) -> None:
+        check_optimizer(optimizer)
+        self.warmup_steps, self.total_steps = _check_warmup_and_total(warmup_steps, total_steps)
+        self.num_cycles = check_real(num_cycles, "num_cycles", low=0.0, low_open=True)
+        self.min_lr_ratio = check_real(min_lr_ratio, "min_lr_ratio", low=0.0, high=1.0)
+        super().__init__(optimizer, _check_last_epoch(last_epoch))
+
+    def _factor(self, step: int) -> float:
+        return warmup_cosine_factor(
+            step, self.warmup_steps, self.total_steps, self.num_cycles, self.min_lr_ratio
+        )
+
+
+class WarmupPolyLR(_ClosedFormLR):
+    """Linear warmup from 0, then polynomial decay to ``lr_end``; also available as ``warmup_poly``.
+
+    The LR at every step equals that of transformers'
+    ``get_polynomial_decay_schedule_with_warmup(optimizer, warmup_steps, total_steps, lr_end,
+    power)``. As there, the decay runs from ``lr_init = optimizer.defaults["lr"]`` (the ``lr``
+    passed to the optimizer's constructor, or its default if none was passed) to the absolute LR
+    ``lr_end``, and every group's base LR is multiplied by that LR divided by ``lr_init``. So:
+
+    * a group whose base LR equals ``lr_init`` ends at ``lr_end``;
+    * any other group ends at ``base_lr * lr_end / lr_init``, not at ``lr_end``: the ratio between
+      groups is kept throughout, the absolute floor is not.
+
+    From step ``total_steps`` on the LR stays at that end value. ``warmup_steps == total_steps`` is
+    accepted (transformers divides by zero there): the LR jumps from the ramp to the end value.
+    See ``lrcourse.schedules.warmup_poly_factor``.
+
+    Args:
+        optimizer: The ``torch.optim.Optimizer`` whose param groups are scheduled; its
+            ``defaults["lr"]`` must be > ``lr_end``.
+        warmup_steps: Steps of the ramp, ``0 <= warmup_steps <= total_steps``.
+        total_steps: Step at which the LR reaches its end value, >= 1.
+        lr_end: Final LR of a group whose base LR is ``optimizer.defaults["lr"]``,
+            ``0 <= lr_end < optimizer.defaults["lr"]``.
+        power: Exponent of the decay, > 0; ``1.0`` is linear.
+        last_epoch: Optimizer steps already taken when resuming; ``-1`` for a new run.
+    """
+
+    def __init__(
+        self,
+        optimizer: torch.optim.Optimizer,
+        warmup_steps: int,
+        total_steps: int,
+        lr_end: float = 1e-7,
+        power: float = 1.0,
+        last_epoch: int = -1,
+    ) -> None:
+        check_optimizer(optimizer)
+        self.warmup_steps, self.total_steps = _check_warmup_and_total(warmup_steps, total_steps)
+        self.lr_end = check_lr(lr_end, "lr_end")
+        self.power = check_real(power, "power", low=0.0, low_open=True)
+        lr_init = optimizer.defaults.get("lr")
+        if isinstance(lr_init, torch.Tensor) and lr_init.numel() == 1:
+            lr_init = lr_init.item()
+        self.lr_init = check_real(lr_init, "optimizer.defaults['lr']", low=0.0, low_open=True)
+        if not self.lr_end < self.lr_init:
+            raise ValueError(
+                "lr_end must be < optimizer.defaults['lr'], the LR the decay starts from "
+                f"(got lr_end={self.lr_end!r}, optimizer.defaults['lr']={self.lr_init!r})"
+            )
+        super().__init__(optimizer, _check_last_epoch(last_epoch))
+
+    def _factor(self, step: int) -> float:
+        return warmup_poly_factor(
+            step, self.warmup_steps, self.total_steps, self.lr_init, self.lr_end, self.power
+        )
+
+
+class InverseSqrtLR(_ClosedFormLR):
+    """The Transformer ("Noam") schedule: warmup, then ``1/sqrt(step)``; also ``inverse_sqrt``.
+
+    By default the LR at every step equals that of transformers'
+    ``get_inverse_sqrt_schedule(optimizer, warmup_steps, timescale)``: linear warmup from 0, the
+    base LR at step ``warmup_steps``, then ``base_lr / sqrt((t - warmup_steps + timescale) /
+    timescale)``.
+
+    With ``d_model`` it follows Vaswani et al. (2017), eq. 3, instead:
+    ``base_lr * d_model ** -0.5 * min(n ** -0.5, n * warmup_steps ** -1.5)`` with ``n = t + 1``,
+    peaking at step ``warmup_steps - 1``. Use an optimizer LR of 1.0 to get the paper's absolute
+    values. See ``lrcourse.schedules.inverse_sqrt_factor``.
+
+    Args:
+        optimizer: The ``torch.optim.Optimizer`` whose param groups are scheduled.
+        warmup_steps: Steps of the ramp, >= 0 (>= 1 with ``d_model``).
+        timescale: transformers' time scale, >= 1; ``None`` means ``warmup_steps`` (10 000 if that
+            is 0). Must be ``None`` with ``d_model``.
+        d_model: Model width for the Vaswani form, >= 1, or ``None`` for the transformers form.
+        last_epoch: Optimizer steps already taken when resuming; ``-1`` for a new run.
+    """
+
+    def __init__(
+        self,
+        optimizer: torch.optim.Optimizer,
+        warmup_steps: int,
+        timescale: int | None = None,
+        d_model: int | None = None,
+        last_epoch: int = -1,
+    ) -> None:
+        check_optimizer(optimizer)
+        self.warmup_steps = check_int(warmup_steps, "warmup_steps", low=0)
+        self.timescale = None if timescale is None else check_int(timescale, "timescale", low=1)
+        self.d_model = None if d_model is None else check_int(d_model, "d_model", low=1)
+        # Evaluating the schedule once checks how the three combine, with the same messages.
+        inverse_sqrt_factor(0, self.warmup_steps, self.timescale, self.d_model)
+        super().__init__(optimizer, _check_last_epoch(last_epoch))
+
+    def _factor(self, step: int) -> float:
+        return inverse_sqrt_factor(step, self.warmup_steps, self.timescale, self.d_model)
+
+
+class WarmupStableDecayLR(_ClosedFormLR):
+    """Warmup-stable-decay (WSD, "trapezoidal"); also available as ``wsd``.
+
+    Linear warmup from ``min_lr_ratio * base_lr`` to ``base_lr`` over ``warmup_steps``, the base LR
+    for ``stable_steps``, a decay to ``min_lr_ratio * base_lr`` over ``decay_steps``, then that
+    floor forever. The LR at every step equals that of transformers'
+    ``get_wsd_schedule(optimizer, warmup_steps, decay_steps, num_stable_steps=stable_steps,
+    warmup_type="linear", decay_type=decay, min_lr_ratio=min_lr_ratio)``; note that transformers'
+    default ``decay_type`` is ``"cosine"``. See ``lrcourse.schedules.wsd_factor``.
+
+    Args:
+        optimizer: The ``torch.optim.Optimizer`` whose param groups are scheduled.
+        warmup_steps: Steps of the ramp, >= 0.
+        stable_steps: Steps at the base LR, >= 0.
+        decay_steps: Steps of the decay, >= 0.
+        decay: ``"linear"``, ``"cosine"`` or ``"1-sqrt"``.
+        min_lr_ratio: Start of the warmup and floor of the decay, as a fraction of each group's
+            base LR, in ``[0, 1]``.
+        last_epoch: Optimizer steps already taken when resuming; ``-1`` for a new run.
+    """
+
+    def __init__(
+        self,
+        optimizer: torch.optim.Optimizer,
+        warmup_steps: int,
+        stable_steps: int,
+        decay_steps: int,
+        decay: str = "linear",
+        min_lr_ratio: float = 0.0,
+        last_epoch: int = -1,
+    ) -> None:
+        check_optimizer(optimizer)
+        self.warmup_steps = check_int(warmup_steps, "warmup_steps", low=0)
+        self.stable_steps = check_int(stable_steps, "stable_steps", low=0)
+        self.decay_steps = check_int(decay_steps, "decay_steps", low=0)
+        self.decay = check_choice(decay, "decay", WSD_DECAYS)
+        self.min_lr_ratio = check_real(min_lr_ratio, "min_lr_ratio", low=0.0, high=1.0)
+        super().__init__(optimizer, _check_last_epoch(last_epoch))
+
+    def _factor(self, step: int) -> float:
+        return wsd_factor(
+            step, self.warmup_steps, self.stable_steps, self.decay_steps, self.decay, self.min_lr_ratio
+        )
+
+
+# The names of the transformers functions these schedulers mirror, for readers moving between them.
+warmup_constant = WarmupConstantLR
+warmup_linear = WarmupLinearLR
+warmup_cosine = WarmupCosineLR
+warmup_poly = WarmupPolyLR
+inverse_sqrt = InverseSqrtLR
+wsd = WarmupStableDecayLR
+
+
+def _check_min_lr(min_lr: float | list[float] | tuple[float, ...], num_groups: int) -> float | list[float]:
+    if isinstance(min_lr, (list, tuple)):
+        if len(min_lr) != num_groups:
+            raise ValueError(
+                "min_lr must be a number or have one entry per param group "
+                f"(got min_lr={list(min_lr)!r} for {num_groups} param groups)"
+            )
+        return [check_lr(value, f"min_lr[{i}]") for i, value in enumerate(min_lr)]
+    return check_lr(min_lr, "min_lr")
+
+
+def _lr_values(optimizer: torch.optim.Optimizer) -> list[float | torch.Tensor]:
+    # Copies, so that the caller cannot change a group's LR through the list (as torch does).
+    return [
+        group["lr"].clone() if isinstance(group["lr"], torch.Tensor) else group["lr"]
+        for group in optimizer.param_groups
+    ]
+
+
+class WarmupReduceLROnPlateau(LRScheduler):
+    """Linear warmup over the first ``step(metrics)`` calls, then ``ReduceLROnPlateau``.
+
+    ``torch.optim.lr_scheduler.ReduceLROnPlateau`` cannot be chained with a warmup scheduler;
+    this class does both. Call ``step(metrics)`` once per validation (typically once per epoch),
+    after the optimizer steps of that epoch. ``last_epoch`` counts those calls.
+
+    * Warmup: after ``n`` calls with ``n < warmup_steps`` the LR of each group is
+      ``base_lr * (n + 1) / warmup_steps`` (the ramp of ``WarmupLR``): the first epoch trains at
+      ``base_lr / warmup_steps`` and epoch ``warmup_steps - 1`` at the full base LR.
+    * The metrics passed to the first ``warmup_steps - 1`` calls are ignored: they measure
+      epochs trained below the base LR. From call ``warmup_steps`` on (from the first call if
+      ``warmup_steps`` is 0 or 1) every metric goes to an internal
+      ``torch.optim.lr_scheduler.ReduceLROnPlateau`` built with the other arguments, so the first
+      metric it sees is that of the first epoch trained at the full base LR, and from then on the
+      LRs are exactly those of a ``ReduceLROnPlateau`` started at that point.
+
+    ``state_dict()`` holds the internal plateau's state under ``"plateau"`` and loads with
+    ``torch.load(..., weights_only=True)``.
+
+    Args:
+        optimizer: The ``torch.optim.Optimizer`` whose param groups are scheduled.
+        warmup_steps: Calls of ``step(metrics)`` (epochs) in the ramp, >= 0.
+        mode: ``"min"`` (the metric should fall, e.g. a loss) or ``"max"`` (e.g. an accuracy).
+        factor: Multiplier applied to the LR on a plateau, ``0 <= factor < 1``.
+        patience: Non-improving calls tolerated before the LR is reduced, >= 0.
+        threshold: Smallest change that counts as an improvement, >= 0.
+        threshold_mode: ``"rel"`` (``threshold`` is relative to the best value) or ``"abs"``.
+        cooldown: Calls to wait after a reduction before counting bad calls again, >= 0.
+        min_lr: Lower bound on the LR, >= 0: one number, or one per param group.
+        eps: Reductions smaller than this are skipped, >= 0.
+    """
+
+    def __init__(
+        self,
+        optimizer: torch.optim.Optimizer,
+        warmup_steps: int,
+        mode: str = "min",
+        factor: float = 0.1,
+        patience: int = 10,
+        threshold: float = 1e-4,
+        threshold_mode: str = "rel",
+        cooldown: int = 0,
+        min_lr: float | list[float] = 0.0,
+        eps: float = 1e-8,
+    ) -> None:
+        check_optimizer(optimizer)
+        self.warmup_steps = check_int(warmup_steps, "warmup_steps", low=0)
+        # The checks come first so that errors name our parameters; torch checks little itself.
+        plateau_args: dict[str, Any] = {
+            "mode": check_choice(mode, "mode", ("min", "max")),
+            "factor": check_real(factor, "factor", low=0.0, high=1.0, high_open=True),
+            "patience": check_int(patience, "patience", low=0),
+            "threshold": check_real(threshold, "threshold", low=0.0),
+            "threshold_mode": check_choice(threshold_mode, "threshold_mode", ("rel", "abs")),
+            "cooldown": check_int(cooldown, "cooldown", low=0),
+            "min_lr": _check_min_lr(min_lr, len(optimizer.param_groups)),
+            "eps": check_real(eps, "eps", low=0.0),
+        }
+        # Not LRScheduler.__init__: it would take a metric-less step. Like ReduceLROnPlateau, set
+        # up the state by hand, recording each group's initial_lr as the built-in schedulers do.
+        self.optimizer = optimizer
+        for group in optimizer.param_groups:
+            initial_lr = group["lr"]
+            group.setdefault(
+                "initial_lr", initial_lr.clone() if isinstance(initial_lr, torch.Tensor) else initial_lr
+            )
+        self.base_lrs: list[float | torch.Tensor] = [group["initial_lr"] for group in optimizer.param_groups]
+        self._plateau = ReduceLROnPlateau(optimizer, **plateau_args)
+        self.last_epoch = 0
+        self._set_warmup_lrs()
+
+    @property
+    def plateau(self) -> ReduceLROnPlateau:
+        """The internal ``ReduceLROnPlateau``, to read ``best`` or ``num_bad_epochs``; do not step it."""
+        return self._plateau
+
+    def _set_warmup_lrs(self) -> None:
+        factor = warmup_ramp_factor(self.last_epoch, self.warmup_steps)
+        for group, base_lr in zip(self.optimizer.param_groups, self.base_lrs, strict=True):
+            lr = base_lr * factor
+            if isinstance(group["lr"], torch.Tensor):
+                group["lr"].fill_(float(lr))
+            else:
+                group["lr"] = lr
+        self._last_lr: list[float | torch.Tensor] = _lr_values(self.optimizer)
+
+    def step(self, metrics: float | torch.Tensor) -> None:  # type: ignore[override]
+        """Record one validation result and set the LR for the next epoch.
+
+        Args:
+            metrics: The validation metric of the epoch just trained (a number or a one-element
+                tensor). Ignored during warmup, as described in the class docstring.
+        """
+        try:
+            current = float(metrics)
+        except (TypeError, ValueError, RuntimeError):
+            raise TypeError(
+                f"metrics must be a number or a one-element tensor (got metrics={metrics!r})"
+            ) from None
+        self.last_epoch += 1
+        if self.last_epoch < self.warmup_steps:
+            self._set_warmup_lrs()
+        else:
+            self._plateau.step(current)
+            self._last_lr = _lr_values(self.optimizer)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Return the scheduler's state, with the internal plateau's state under ``"plateau"``."""
+        state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "_plateau")}
+        state["plateau"] = self._plateau.state_dict()
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Load a state returned by ``state_dict()``, including the internal plateau's state."""
+        state = dict(state_dict)
+        plateau_state = state.pop("plateau")
+        self.__dict__.update(state)
+        self._plateau.load_state_dict(plateau_state)
