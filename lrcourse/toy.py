@@ -6,8 +6,9 @@ Both run in well under a second on a CPU, so a chapter can sweep the learning ra
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import nn
@@ -95,13 +96,16 @@ def spirals(n_per_class: int = 200, n_classes: int = 3, noise: float = 0.2, seed
 
 
 class TinyMLP(nn.Module):
-    """Two hidden layers of ``width`` units: 2 inputs -> ``n_classes`` logits."""
+    """``depth`` hidden layers of ``width`` ReLU units: 2 inputs -> ``n_classes`` logits."""
 
-    def __init__(self, width: int = 64, n_classes: int = 3) -> None:
+    def __init__(self, width: int = 64, n_classes: int = 3, depth: int = 2) -> None:
         super().__init__()
-        self.net = nn.Sequential(
-            nn.Linear(2, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(), nn.Linear(width, n_classes)
-        )
+        width = check_int(width, "width", low=1)
+        depth = check_int(depth, "depth", low=1)
+        layers: list[nn.Module] = [nn.Linear(2, width), nn.ReLU()]
+        for _ in range(depth - 1):
+            layers += [nn.Linear(width, width), nn.ReLU()]
+        self.net = nn.Sequential(*layers, nn.Linear(width, n_classes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
@@ -109,14 +113,27 @@ class TinyMLP(nn.Module):
 
 @dataclass
 class ToyRun:
-    """What :func:`train_toy` records: loss of every step; per epoch, the mean training loss,
-    the loss on held-out points and the LR the epoch trained at."""
+    """What :func:`train_toy` records: the loss and LR of every step; per epoch, the mean
+    training loss, the loss on held-out points and the LR the epoch started at."""
 
     step_loss: list[float] = field(default_factory=list)
+    step_lr: list[float] = field(default_factory=list)
     epoch_loss: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
     epoch_lr: list[float] = field(default_factory=list)
     diverged: bool = False
+
+
+OPTIMIZERS = ("sgd", "adam", "adamw")
+SCHEDULER_INTERVALS = ("step", "epoch", "metric")
+
+
+def _make_optimizer(name: str, params: Any, lr: float, momentum: float) -> torch.optim.Optimizer:
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=momentum)
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr)
+    return torch.optim.AdamW(params, lr=lr)
 
 
 def train_toy(
@@ -124,19 +141,34 @@ def train_toy(
     epochs: int,
     *,
     batch_size: int | None = None,
+    optimizer: str = "sgd",
+    momentum: float = 0.0,
     lr_at_epoch: Mapping[int, float] | None = None,
+    make_scheduler: Callable[[torch.optim.Optimizer], Any] | None = None,
+    scheduler_interval: str = "step",
+    width: int = 64,
+    depth: int = 2,
     noise: float = 0.2,
     seed: int = 0,
     divergence_threshold: float = 1e3,
 ) -> ToyRun:
-    """Train :class:`TinyMLP` on :func:`spirals` with plain SGD and return a :class:`ToyRun`.
+    """Train :class:`TinyMLP` on :func:`spirals` and return a :class:`ToyRun`.
 
     Args:
-        lr: the learning rate at the start.
+        lr: the learning rate at the start (the base LR a scheduler scales).
         epochs: passes over the 600 points.
         batch_size: mini-batch size; ``None`` means full-batch gradient descent.
-        lr_at_epoch: manual changes, ``{epoch: new_lr}``, applied with :func:`lrcourse.param_groups.set_lr`
-            *before* that epoch's first step (so epoch 0 of a warmup really trains at its LR).
+        optimizer: ``"sgd"`` (with ``momentum``), ``"adam"`` or ``"adamw"`` (torch defaults).
+        momentum: SGD momentum.
+        lr_at_epoch: manual changes, ``{epoch: new_lr}``, applied with
+            :func:`lrcourse.param_groups.set_lr` *before* that epoch's first step (so epoch 0 of a
+            warmup really trains at its LR).
+        make_scheduler: called with the optimizer, returns the scheduler to use. Cannot be
+            combined with ``lr_at_epoch``: a learning rate has one owner.
+        scheduler_interval: when the scheduler steps: ``"step"`` after every optimizer step,
+            ``"epoch"`` after every epoch, ``"metric"`` after every epoch with the validation loss
+            (``scheduler.step(val_loss)``, for ``ReduceLROnPlateau``-style schedulers).
+        width, depth: size of the :class:`TinyMLP`.
         noise: angular noise of the spirals; larger values make the classes overlap, so the
             loss has a floor that a large LR keeps bouncing above.
         seed: seeds the weights and the batch order (the data are fixed: seed 0 for the
@@ -146,7 +178,18 @@ def train_toy(
     """
     lr = check_lr(lr)
     epochs = check_int(epochs, "epochs", low=1)
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS} (got optimizer={optimizer!r})")
+    momentum = check_real(momentum, "momentum", low=0.0, high=1.0, high_open=True)
+    if scheduler_interval not in SCHEDULER_INTERVALS:
+        raise ValueError(
+            f"scheduler_interval must be one of {SCHEDULER_INTERVALS} (got scheduler_interval={scheduler_interval!r})"
+        )
+    if make_scheduler is not None and not callable(make_scheduler):
+        raise TypeError(f"make_scheduler must be a callable taking the optimizer (got {type(make_scheduler).__name__})")
     changes = dict(lr_at_epoch or {})
+    if changes and make_scheduler is not None:
+        raise ValueError("give lr_at_epoch or make_scheduler, not both: a learning rate needs a single owner")
     for epoch, new_lr in changes.items():
         check_int(epoch, "lr_at_epoch key", low=0)
         check_lr(new_lr, f"lr_at_epoch[{epoch}]")
@@ -156,23 +199,27 @@ def train_toy(
         batch_size = len(x)
     batch_size = check_int(batch_size, "batch_size", low=1)
     torch.manual_seed(seed)
-    model = TinyMLP()
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    model = TinyMLP(width=width, depth=depth)
+    opt = _make_optimizer(optimizer, model.parameters(), lr, momentum)
+    scheduler = make_scheduler(opt) if make_scheduler is not None else None
     order_gen = torch.Generator().manual_seed(seed)
     loss_fn = nn.CrossEntropyLoss()
     run = ToyRun()
     for epoch in range(epochs):
         if epoch in changes:
-            set_lr(optimizer, changes[epoch])
-        run.epoch_lr.append(optimizer.param_groups[0]["lr"])
+            set_lr(opt, changes[epoch])
+        run.epoch_lr.append(opt.param_groups[0]["lr"])
         order = torch.randperm(len(x), generator=order_gen)
         epoch_losses = []
         for start in range(0, len(x), batch_size):
             idx = order[start : start + batch_size]
+            run.step_lr.append(opt.param_groups[0]["lr"])
             loss = loss_fn(model(x[idx]), y[idx])
-            optimizer.zero_grad()
+            opt.zero_grad()
             loss.backward()
-            optimizer.step()
+            opt.step()
+            if scheduler is not None and scheduler_interval == "step":
+                scheduler.step()
             value = loss.item()
             run.step_loss.append(value)
             epoch_losses.append(value)
@@ -184,6 +231,10 @@ def train_toy(
         run.epoch_loss.append(sum(epoch_losses) / len(epoch_losses))
         with torch.no_grad():
             run.val_loss.append(loss_fn(model(x_val), y_val).item())
+        if scheduler is not None and scheduler_interval == "epoch":
+            scheduler.step()
+        elif scheduler is not None and scheduler_interval == "metric":
+            scheduler.step(run.val_loss[-1])
     return run
 
 

@@ -21,8 +21,15 @@ def execute(path: Path) -> float:
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
     # record_timing=False keeps wall-clock timestamps out of the committed files.
+    # xmode=Minimal: a cell whose point is an exception shows "ValueError: ..." rather than a
+    # traceback through site-packages, which would also print this machine's paths.
     client = NotebookClient(
-        nb, kernel_name="python3", timeout=1800, record_timing=False, resources={"metadata": {"path": str(path.parent)}}
+        nb,
+        kernel_name="python3",
+        timeout=1800,
+        record_timing=False,
+        extra_arguments=["--InteractiveShell.xmode=Minimal"],
+        resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
     nb.metadata.pop("widgets", None)

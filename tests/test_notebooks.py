@@ -60,6 +60,7 @@ def test_no_local_paths_warnings_or_stderr(chapter):
     for i, cell in enumerate(code_cells(nb), 1):
         for output in cell.outputs:
             text = json.dumps(output.get("text", "")) + json.dumps(output.get("data", {}).get("text/plain", ""))
+            text += json.dumps(output.get("traceback", []))
             assert not LOCAL_PATH.search(text), f"code cell {i} shows a local path"
             assert output.get("name") != "stderr", f"code cell {i} wrote to stderr: {output.get('text', '')[:200]}"
 

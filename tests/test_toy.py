@@ -81,3 +81,51 @@ def test_train_toy_validation(kwargs, message):
     args = {"lr": 0.1, "epochs": 1, **kwargs}
     with pytest.raises(ValueError, match=message):
         train_toy(**args)
+
+
+def test_train_toy_with_a_scheduler_per_step_records_each_steps_lr():
+    from torch.optim.lr_scheduler import LambdaLR
+
+    run = train_toy(0.5, 2, batch_size=200, make_scheduler=lambda opt: LambdaLR(opt, lambda s: 1 / (1 + s)))
+    assert run.step_lr == [0.5 * (1 / (1 + s)) for s in range(6)]
+    assert run.epoch_lr == [0.5, 0.5 * (1 / 4)]
+
+
+def test_train_toy_metric_scheduler_sees_the_validation_loss():
+    seen = []
+
+    class Spy(torch.optim.lr_scheduler.ReduceLROnPlateau):
+        def step(self, metrics):
+            seen.append(metrics)
+            super().step(metrics)
+
+    run = train_toy(0.1, 3, batch_size=300, make_scheduler=Spy, scheduler_interval="metric")
+    assert seen == run.val_loss
+
+
+def test_train_toy_epoch_interval_and_optimizers():
+    from torch.optim.lr_scheduler import StepLR
+
+    run = train_toy(0.01, 3, batch_size=300, optimizer="adam",
+                    make_scheduler=lambda opt: StepLR(opt, 1, 0.5), scheduler_interval="epoch")
+    assert run.epoch_lr == [0.01, 0.005, 0.0025]
+    assert train_toy(0.01, 1, optimizer="adamw", depth=3, width=8).step_loss
+
+
+def test_tiny_mlp_depth():
+    from lrcourse.toy import TinyMLP
+
+    assert sum(isinstance(m, torch.nn.Linear) for m in TinyMLP(depth=4).modules()) == 5
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [({"optimizer": "lion"}, ValueError, r"optimizer must be one of .* \(got optimizer='lion'\)"),
+     ({"scheduler_interval": "batch"}, ValueError, "scheduler_interval must be one of"),
+     ({"momentum": 1.0}, ValueError, "momentum must be"),
+     ({"make_scheduler": 3}, TypeError, "make_scheduler must be a callable"),
+     ({"make_scheduler": lambda o: None, "lr_at_epoch": {1: 0.1}}, ValueError, "not both")],
+)
+def test_train_toy_scheduler_validation(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        train_toy(0.1, 1, **kwargs)
