@@ -14,6 +14,7 @@ from .param_groups import (
     scale_lr,
     set_lr,
 )
+from .pitfalls import load_scheduler_state, resumed_lrs, scheduler_changes
 from .plotting import new_axes, plot_curves, plot_quadratic_paths, plot_schedules
 from .preview import preview
 from .schedulers import (
@@ -59,6 +60,9 @@ __all__ = [
     "check_param_groups",
     "decay_groups",
     "get_lr",
+    "load_scheduler_state",
+    "resumed_lrs",
+    "scheduler_changes",
     "multiplier_groups",
     "new_axes",
     "param_groups_table",
