@@ -4,7 +4,22 @@ Everything a chapter runs beyond a few lines lives here, tested, so readers can 
 own training code: ``from lrcourse import get_lr, set_lr, preview``.
 """
 
+from .checkpoint import ConfigMismatchError, load_checkpoint, save_checkpoint
+from .data import (
+    CIFAR10Split,
+    TensorLoader,
+    data_source,
+    load_cifar10,
+    seed_dataloader,
+    standard_dataloader,
+    train_val_split,
+    write_synthetic_cifar10,
+)
 from .env import smoke_mode
+from .experiments import RECIPES, load_results, make_recipe, summary_table, sweep
+from .history import History
+from .history_plots import plot_history
+from .models import MODEL_NAMES, build_model, count_parameters
 from .param_groups import (
     check_param_groups,
     decay_groups,
@@ -34,11 +49,39 @@ from .schedulers import (
     wsd,
 )
 from .steps import epochs_to_steps, scaler_step, steps_per_epoch, steps_to_epochs
+# The loop itself stays under its module's name (``from lrcourse.train import train``): a
+# function called ``train`` here would hide the module ``lrcourse.train``.
+from .train import evaluate, pick_device, pick_precision, seed_everything
 
 __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    "CIFAR10Split",
+    "ConfigMismatchError",
+    "History",
+    "MODEL_NAMES",
+    "RECIPES",
+    "TensorLoader",
+    "build_model",
+    "count_parameters",
+    "data_source",
+    "evaluate",
+    "load_checkpoint",
+    "load_cifar10",
+    "load_results",
+    "make_recipe",
+    "pick_device",
+    "pick_precision",
+    "plot_history",
+    "save_checkpoint",
+    "seed_dataloader",
+    "seed_everything",
+    "standard_dataloader",
+    "summary_table",
+    "sweep",
+    "train_val_split",
+    "write_synthetic_cifar10",
     "InverseSqrtLR",
     "WarmupConstantLR",
     "WarmupCosineLR",

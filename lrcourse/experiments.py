@@ -1,0 +1,455 @@
+"""Schedule recipes at an equal step budget, seeded sweeps over them, and their results files.
+
+A **recipe** is a named schedule with fixed, documented choices, built by :func:`make_recipe` for
+a run of ``total_steps`` optimizer steps; every recipe uses the same budget and starts from (or
+peaks at) the optimizer's LR, so recipes differ in the shape of the curve only.
+
+A **sweep** (:func:`sweep`) trains every recipe with every seed and writes one JSON file per run,
+``<out>/<recipe>-seed<seed>.json`` (:func:`run_one` documents the contents), atomically. A run
+whose file exists is skipped, so a sweep that was interrupted is finished by running it again:
+the completed runs are kept, the interrupted one is redone (from its last epoch checkpoint in
+``<out>/.checkpoints/``), and no run is counted twice. :func:`summary_table` reports the mean ± std
+of the final-epoch accuracies per recipe, as markdown.
+
+Data comes from a *provider*: ``data(seed) -> RunData``. :func:`cifar_data` builds one from
+:mod:`lrcourse.data` (real CIFAR-10 or the synthetic stand-in, a held-out validation split, GPU
+loaders); :func:`random_data` is tiny noise for tests. The command line is ``python -m lrcourse``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.optim import lr_scheduler
+
+from ._validate import check_choice, check_int, check_lr, check_optimizer, check_real
+from .checkpoint import atomic_write_text, check_config
+from .models import MODEL_NAMES, build_model
+from .schedulers import warmup_cosine, wsd
+from .train import PRECISIONS, evaluate, pick_device, pick_precision, seed_everything, train
+
+__all__ = [
+    "RECIPES",
+    "RunData",
+    "cifar_data",
+    "load_results",
+    "make_recipe",
+    "random_data",
+    "result_path",
+    "run_one",
+    "summary_table",
+    "sweep",
+]
+
+RECIPES: tuple[str, ...] = (
+    "constant", "step", "multistep", "exponential", "cosine", "warmup_cosine", "onecycle", "plateau", "wsd",
+)
+RESULT_FORMAT = "lrcourse-run/1"
+
+
+# ----------------------------------------------------------------------------------------------
+# Recipes
+# ----------------------------------------------------------------------------------------------
+
+
+def make_recipe(
+    name: str,
+    optimizer: torch.optim.Optimizer,
+    total_steps: int,
+    steps_per_epoch: int,
+    *,
+    warmup_fraction: float = 0.1,
+    decay_fraction: float = 0.2,
+    final_ratio: float = 0.01,
+) -> tuple[Any, str]:
+    """Build recipe ``name`` for a run of ``total_steps`` optimizer steps.
+
+    Returns ``(scheduler, cadence)``, the cadence being what :func:`lrcourse.train.train` expects:
+    ``"step"`` (``scheduler.step()`` after every optimizer step), ``"epoch"`` or ``"metric"``
+    (``scheduler.step(val_loss)`` after each validation). ``T = total_steps``, ``E = T //
+    steps_per_epoch`` epochs, and "the LR" is each param group's LR when the recipe is built.
+
+    1. ``constant`` -- the LR throughout (``ConstantLR`` with factor 1), per step.
+    2. ``step`` -- ×0.1 once, after 2/3 of the epochs (the seed: 0.1 → 0.01 at epoch 20 of 30), per epoch.
+    3. ``multistep`` -- ×0.1 after 1/2 and 3/4 of the epochs (He et al. 2016), per epoch.
+    4. ``exponential`` -- ×γ every step, γ chosen to reach ``final_ratio`` × the LR at step ``T``.
+    5. ``cosine`` -- half cosine from the LR to 0 over ``T`` steps (``CosineAnnealingLR``).
+    6. ``warmup_cosine`` -- linear warmup over ``warmup_fraction`` × T steps, then half cosine to 0.
+    7. ``onecycle`` -- ``OneCycleLR`` with the LR as peak (30 % rise from LR/25, then cosine down to
+       LR/25/10⁴); ``cycle_momentum=False``, so only the LR differs from the other recipes.
+    8. ``plateau`` -- ``ReduceLROnPlateau`` on the validation loss: ×0.1 after 2 epochs without
+       improvement, per validation.
+    9. ``wsd`` -- warmup over ``warmup_fraction`` × T, the LR, then a linear decay to 0 over the
+       last ``decay_fraction`` × T steps (``lrcourse.wsd``).
+
+    Raises:
+        ValueError: for an unknown name (listing the valid ones), or a budget shorter than one
+            epoch.
+    """
+    name = check_choice(name, "name", RECIPES)
+    check_optimizer(optimizer)
+    total_steps = check_int(total_steps, "total_steps", low=1)
+    steps_per_epoch = check_int(steps_per_epoch, "steps_per_epoch", low=1)
+    warmup_fraction = check_real(warmup_fraction, "warmup_fraction", low=0.0, high=1.0)
+    decay_fraction = check_real(decay_fraction, "decay_fraction", low=0.0, high=1.0)
+    final_ratio = check_real(final_ratio, "final_ratio", low=0.0, high=1.0, low_open=True)
+    if warmup_fraction + decay_fraction > 1.0:
+        raise ValueError(
+            "warmup_fraction + decay_fraction must be <= 1 "
+            f"(got warmup_fraction={warmup_fraction}, decay_fraction={decay_fraction})"
+        )
+    epochs = total_steps // steps_per_epoch
+    if epochs < 1:
+        raise ValueError(
+            f"total_steps must be >= steps_per_epoch, a budget of at least one epoch "
+            f"(got total_steps={total_steps}, steps_per_epoch={steps_per_epoch})"
+        )
+    warmup = round(warmup_fraction * total_steps)
+    if name == "constant":
+        return lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=0), "step"
+    if name == "step":
+        return lr_scheduler.MultiStepLR(optimizer, milestones=[max(1, round(2 * epochs / 3))], gamma=0.1), "epoch"
+    if name == "multistep":
+        milestones = sorted({max(1, round(epochs / 2)), max(1, round(3 * epochs / 4))})
+        return lr_scheduler.MultiStepLR(optimizer, milestones=milestones, gamma=0.1), "epoch"
+    if name == "exponential":
+        return lr_scheduler.ExponentialLR(optimizer, gamma=final_ratio ** (1 / total_steps)), "step"
+    if name == "cosine":
+        return lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps), "step"
+    if name == "warmup_cosine":
+        return warmup_cosine(optimizer, warmup_steps=warmup, total_steps=total_steps), "step"
+    if name == "onecycle":
+        max_lr = [group["lr"] for group in optimizer.param_groups]
+        return lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, total_steps=total_steps, cycle_momentum=False), "step"
+    if name == "plateau":
+        return lr_scheduler.ReduceLROnPlateau(optimizer, mode="min", factor=0.1, patience=2), "metric"
+    decay = round(decay_fraction * total_steps)
+    return wsd(optimizer, warmup_steps=warmup, stable_steps=total_steps - warmup - decay, decay_steps=decay), "step"
+
+
+# ----------------------------------------------------------------------------------------------
+# Data providers
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunData:
+    """The data of one run: see :func:`lrcourse.train.train` for the two batch callables.
+
+    Attributes:
+        train_batches: ``train_batches(epoch, start)`` -> training batches of ``epoch`` from ``start``.
+        val_batches: ``val_batches()`` -> held-out validation batches (drives ``plateau``).
+        test_batches: ``test_batches()`` -> test batches, evaluated once at the end.
+        steps_per_epoch: Batches (optimizer steps) per training epoch.
+        description: What the data is, e.g. ``"CIFAR-10 (synthetic stand-in) train, 45000 images"``;
+            saved with every result.
+    """
+
+    train_batches: Callable[[int, int], Iterable[tuple[torch.Tensor, torch.Tensor]]]
+    val_batches: Callable[[], Iterable[tuple[torch.Tensor, torch.Tensor]]]
+    test_batches: Callable[[], Iterable[tuple[torch.Tensor, torch.Tensor]]]
+    steps_per_epoch: int
+    description: str
+
+
+def _tensor_batches(x: torch.Tensor, y: torch.Tensor, batch_size: int, order: torch.Tensor, start: int = 0):
+    for i in range(start * batch_size, len(order), batch_size):
+        idx = order[i : i + batch_size]
+        yield x[idx], y[idx]
+
+
+def random_data(
+    n_train: int = 64, n_val: int = 32, n_test: int = 32, image_size: int = 16, batch_size: int = 32,
+    num_classes: int = 10,
+) -> Callable[[int], RunData]:
+    """A provider of Gaussian-noise images with random labels: for tests and smoke runs only.
+
+    Nothing can be learned from it; it exercises the code. The images are fixed (seed 0); the
+    shuffling of each epoch depends on ``(seed, epoch)`` only, so runs resume exactly.
+    """
+    for name, value in (("n_train", n_train), ("n_val", n_val), ("n_test", n_test),
+                        ("image_size", image_size), ("batch_size", batch_size), ("num_classes", num_classes)):
+        check_int(value, name, low=1)
+    g = torch.Generator().manual_seed(0)
+    n = n_train + n_val + n_test
+    x = torch.randn(n, 3, image_size, image_size, generator=g)
+    y = torch.randint(0, num_classes, (n,), generator=g)
+    xs = torch.split(x, [n_train, n_val, n_test])
+    ys = torch.split(y, [n_train, n_val, n_test])
+
+    def provider(seed: int) -> RunData:
+        def train_batches(epoch: int, start: int):
+            order = torch.randperm(n_train, generator=torch.Generator().manual_seed(1_000_003 * seed + epoch))
+            return _tensor_batches(xs[0], ys[0], batch_size, order, start)
+
+        return RunData(
+            train_batches=train_batches,
+            val_batches=lambda: _tensor_batches(xs[1], ys[1], batch_size, torch.arange(n_val)),
+            test_batches=lambda: _tensor_batches(xs[2], ys[2], batch_size, torch.arange(n_test)),
+            steps_per_epoch=-(-n_train // batch_size),
+            description=f"random noise (tests only), {n_train} train / {n_val} val / {n_test} test images "
+                        f"of {image_size}x{image_size} px",
+        )
+
+    return provider
+
+
+def cifar_data(
+    root: str | os.PathLike[str] = "data",
+    source: str | None = None,
+    batch_size: int = 512,
+    val_size: int = 5000,
+    device: str | torch.device | None = None,
+    channels_last: bool | None = None,
+) -> Callable[[int], RunData]:
+    """A provider of CIFAR-10 (or the synthetic stand-in) from :mod:`lrcourse.data`.
+
+    The training split is cut once into ``50 000 - val_size`` training and ``val_size``
+    validation images (fixed split, seed 0, the same for every run of a sweep); the test split is
+    only evaluated at the end. Training batches are drawn by a ``TensorLoader`` seeded with the
+    run's seed (order, crops and flips), on ``device``.
+    """
+    from . import data as lrdata  # imported here: the module is only needed for real sweeps
+
+    device = pick_device() if device is None else torch.device(device)
+    channels_last = device.type == "cuda" if channels_last is None else channels_last
+    train_split = lrdata.load_cifar10(root, "train", source=source)
+    test_split = lrdata.load_cifar10(root, "test", source=source)
+    train_idx, val_idx = lrdata.train_val_split(len(train_split), val_size, seed=0)
+    fit, val = train_split.subset(train_idx, "train"), train_split.subset(val_idx, "val")
+
+    def provider(seed: int) -> RunData:
+        def loader(split: Any, train: bool) -> Any:
+            return lrdata.TensorLoader(split, batch_size, train=train, seed=seed, device=device,
+                                       channels_last=channels_last)
+
+        train_loader, val_loader, test_loader = loader(fit, True), loader(val, False), loader(test_split, False)
+        return RunData(
+            train_batches=train_loader.iter_epoch,
+            val_batches=lambda: val_loader.iter_epoch(0),
+            test_batches=lambda: test_loader.iter_epoch(0),
+            steps_per_epoch=len(train_loader),
+            description=f"{fit.description}; {val.description}; {test_split.description}",
+        )
+
+    return provider
+
+
+# ----------------------------------------------------------------------------------------------
+# One run, a sweep, the summary
+# ----------------------------------------------------------------------------------------------
+
+
+def _versions() -> dict[str, str]:
+    from . import __version__
+
+    versions = {"python": platform.python_version(), "torch": torch.__version__, "lrcourse": __version__}
+    try:
+        import torchvision
+
+        versions["torchvision"] = torchvision.__version__
+    except ImportError:
+        versions["torchvision"] = "not installed"
+    return versions
+
+
+def _git_commit() -> str | None:
+    """The commit of the repository ``lrcourse`` is imported from, or None (no git, no repo)."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent,
+                             capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (out.stdout.strip() or None) if out.returncode == 0 else None
+
+
+def _device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"{device.type} ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
+
+
+def result_path(out: str | os.PathLike[str], recipe: str, seed: int) -> Path:
+    """Where :func:`sweep` writes the result of ``recipe`` with ``seed``."""
+    return Path(out) / f"{recipe}-seed{seed}.json"
+
+
+def run_one(
+    recipe: str,
+    seed: int,
+    data: Callable[[int], RunData],
+    *,
+    model: str = "airbench",
+    epochs: int = 10,
+    lr: float = 0.1,
+    momentum: float = 0.9,
+    weight_decay: float = 5e-4,
+    device: str | torch.device | None = None,
+    precision: str | None = None,
+    checkpoint_path: str | os.PathLike[str] | None = None,
+    progress: bool | None = None,
+) -> dict[str, Any]:
+    """Train ``model`` with ``recipe`` and ``seed``; return the result as a JSON-safe dict.
+
+    SGD with Nesterov momentum; weight decay on every parameter. The result holds ``format``,
+    ``recipe``, ``seed``, ``config`` (every setting above, and the data's description),
+    ``versions`` (python, torch, torchvision, lrcourse), ``device``, ``git_commit`` (None outside
+    a git checkout), ``wall_time`` (s), ``history`` (:meth:`lrcourse.history.History.to_dict`), ``final`` (the
+    last epoch's ``val_loss``/``val_acc`` and the test split's ``test_loss``/``test_acc``; a
+    diverged run is evaluated as it ended) and ``diverged``.
+    """
+    recipe = check_choice(recipe, "recipe", RECIPES)
+    seed = check_int(seed, "seed", low=0)
+    model_name = check_choice(model, "model", MODEL_NAMES)
+    epochs = check_int(epochs, "epochs", low=1)
+    lr = check_lr(lr)
+    device = pick_device() if device is None else torch.device(device)
+    precision = pick_precision(device) if precision is None else check_choice(precision, "precision", PRECISIONS)
+    run_data = data(seed)
+    config = {
+        "recipe": recipe, "seed": seed, "model": model_name, "epochs": epochs, "lr": lr,
+        "momentum": check_real(momentum, "momentum", low=0.0, high=1.0, high_open=True),
+        "weight_decay": check_real(weight_decay, "weight_decay", low=0.0),
+        "optimizer": "SGD (nesterov)", "steps_per_epoch": run_data.steps_per_epoch,
+        "data": run_data.description, "precision": precision,
+    }
+    seed_everything(seed)
+    net = build_model(model_name)
+    optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=config["momentum"], nesterov=config["momentum"] > 0,
+                                weight_decay=config["weight_decay"])
+    scheduler, cadence = make_recipe(recipe, optimizer, epochs * run_data.steps_per_epoch, run_data.steps_per_epoch)
+    history = train(net, optimizer, scheduler, run_data.train_batches, epochs, cadence=cadence,
+                    val_batches=run_data.val_batches, device=device, precision=precision, config=config,
+                    checkpoint_path=checkpoint_path, resume=checkpoint_path is not None, progress=progress)
+    test_loss, test_acc = evaluate(net, run_data.test_batches(), device=device, precision=precision,
+                                   channels_last=device.type == "cuda")
+    history_dict = history.to_dict()
+    final = {
+        "val_loss": history_dict["val_loss"][-1] if history.val_loss else None,
+        "val_acc": history_dict["val_acc"][-1] if history.val_acc else None,
+        "test_loss": test_loss if math.isfinite(test_loss) else str(test_loss), "test_acc": test_acc,
+    }
+    return {
+        "format": RESULT_FORMAT, "recipe": recipe, "seed": seed, "config": config, "versions": _versions(),
+        "device": _device_name(device), "git_commit": _git_commit(), "wall_time": history.wall_time,
+        "history": history_dict, "final": final, "diverged": history.diverged,
+    }
+
+
+# The settings a finished result must share with the sweep that finds it.
+_COMPARED = ("model", "epochs", "lr", "momentum", "weight_decay")
+_RUN_DEFAULTS = {name: p.default for name, p in inspect.signature(run_one).parameters.items()}
+
+
+def sweep(
+    recipes: Sequence[str],
+    seeds: Sequence[int],
+    out: str | os.PathLike[str],
+    data: Callable[[int], RunData],
+    *,
+    progress: bool | None = None,
+    log: Callable[[str], None] = print,
+    **run_kwargs: Any,
+) -> list[Path]:
+    """Run every recipe with every seed (see :func:`run_one` for ``run_kwargs``); resumable.
+
+    A run whose result file exists is skipped after checking that it was made with the same
+    settings (else ``ConfigMismatchError``: use another ``out``). A run in progress saves an epoch
+    checkpoint in ``<out>/.checkpoints/`` and continues from it if the sweep is restarted; the
+    checkpoint is deleted once the result is written. ``<out>/summary.md`` is rewritten at the end.
+
+    Returns:
+        The result files, one per (recipe, seed), in sweep order.
+    """
+    recipes = [check_choice(r, f"recipes[{i}]", RECIPES) for i, r in enumerate(recipes)]
+    seeds = [check_int(s, f"seeds[{i}]", low=0) for i, s in enumerate(seeds)]
+    if not recipes or not seeds:
+        raise ValueError(f"recipes and seeds must not be empty (got recipes={recipes}, seeds={seeds})")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths, total = [], len(recipes) * len(seeds)
+    for i, (recipe, seed) in enumerate(((r, s) for r in recipes for s in seeds), start=1):
+        path = result_path(out, recipe, seed)
+        paths.append(path)
+        settings = {key: run_kwargs.get(key, _RUN_DEFAULTS[key]) for key in _COMPARED}
+        if path.exists():
+            saved = json.loads(path.read_text(encoding="utf-8"))
+            run_data = data(seed)  # the data settings count too: batch size, split, source
+            settings |= {"steps_per_epoch": run_data.steps_per_epoch, "data": run_data.description}
+            check_config({k: saved["config"].get(k) for k in settings}, settings, saved_name=f"result {path}")
+            log(f"[{i}/{total}] {recipe} seed {seed}: done already ({path.name})")
+            continue
+        log(f"[{i}/{total}] {recipe} seed {seed}: training")
+        ckpt = out / ".checkpoints" / f"{recipe}-seed{seed}.pt"
+        result = run_one(recipe, seed, data, checkpoint_path=ckpt, progress=progress, **run_kwargs)
+        atomic_write_text(path, json.dumps(result, indent=1, allow_nan=False) + "\n")
+        ckpt.unlink(missing_ok=True)
+        status = "DIVERGED, " if result["diverged"] else ""
+        log(f"[{i}/{total}] {recipe} seed {seed}: {status}test acc {result['final']['test_acc']:.4f} "
+            f"({result['wall_time']:.1f} s)")
+    atomic_write_text(out / "summary.md", summary_table(out))
+    return paths
+
+
+def load_results(out: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Every result file in ``out`` (``*.json`` of format ``lrcourse-run/1``), sorted by name."""
+    results = []
+    for path in sorted(Path(out).glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and data.get("format") == RESULT_FORMAT:
+            results.append(data)
+    return results
+
+
+def _mean_std(values: list[float]) -> str:
+    if not values:
+        return "–"
+    mean = 100 * statistics.fmean(values)
+    if len(values) == 1:
+        return f"{mean:.2f}"
+    return f"{mean:.2f} ± {100 * statistics.stdev(values):.2f}"
+
+
+def summary_table(out: str | os.PathLike[str]) -> str:
+    """A markdown table: per recipe, runs, diverged runs, final-epoch val and test accuracy (%)
+    as mean ± sample std over seeds, mean wall time. Diverged runs count with the accuracy they
+    ended with. Lines above the table say what data, model and devices the runs used."""
+    results = load_results(out)
+    if not results:
+        raise FileNotFoundError(f"no result files (*.json of format {RESULT_FORMAT}) in {out}")
+    by_recipe: dict[str, list[dict[str, Any]]] = {}
+    for result in results:
+        by_recipe.setdefault(result["recipe"], []).append(result)
+    order = [r for r in RECIPES if r in by_recipe] + sorted(set(by_recipe) - set(RECIPES))
+
+    def distinct(key: Callable[[dict[str, Any]], Any]) -> str:
+        return "; ".join(sorted({str(key(r)) for r in results}))
+
+    lines = [
+        f"Data: {distinct(lambda r: r['config']['data'])}",
+        (f"Model: {distinct(lambda r: r['config']['model'])}; epochs: {distinct(lambda r: r['config']['epochs'])}; "
+         f"peak LR: {distinct(lambda r: r['config']['lr'])}"),
+        f"Device: {distinct(lambda r: r['device'])}",
+        "",
+        "| recipe | runs | diverged | final val acc (%) | final test acc (%) | wall time (s) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for recipe in order:
+        runs = by_recipe[recipe]
+        val = [r["final"]["val_acc"] for r in runs if r["final"]["val_acc"] is not None]
+        test = [r["final"]["test_acc"] for r in runs]
+        wall = statistics.fmean(r["wall_time"] for r in runs)
+        diverged = sum(bool(r["diverged"]) for r in runs)
+        lines.append(f"| {recipe} | {len(runs)} | {diverged} | {_mean_std(val)} | {_mean_std(test)} | {wall:.1f} |")
+    return "\n".join(lines) + "\n"

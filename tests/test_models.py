@@ -1,0 +1,137 @@
+"""The nets: parameter counts recomputed layer by layer, shapes, channels_last, names."""
+
+import pytest
+import torch
+import torchvision
+
+from lrcourse.models import MODEL_NAMES, build_model, count_parameters
+
+
+def conv(c_in, c_out, k, bias=False):
+    return c_in * c_out * k * k + (c_out if bias else 0)
+
+
+def bn(c):
+    return 2 * c  # weight and bias; running stats are buffers
+
+
+def airbench_count(widths, stem, classes=10):
+    total = conv(3, stem, 2, bias=True)
+    c_in = stem
+    for w in widths:
+        total += conv(c_in, w, 3) + bn(w) + conv(w, w, 3) + bn(w)
+        c_in = w
+    return total + c_in * classes
+
+
+def resnet9_count(classes=10):
+    def cbr(a, b):
+        return conv(a, b, 3) + bn(b)
+
+    return (cbr(3, 64) + cbr(64, 128) + 2 * cbr(128, 128) + cbr(128, 256) + cbr(256, 512) + 2 * cbr(512, 512)
+            + 512 * classes)
+
+
+def resnet18_stages_count():
+    total, c_in = 0, 64
+    for w in (64, 128, 256, 512):
+        for block in range(2):
+            a = c_in if block == 0 else w
+            total += conv(a, w, 3) + bn(w) + conv(w, w, 3) + bn(w)
+            if a != w:
+                total += conv(a, w, 1) + bn(w)  # projection shortcut
+        c_in = w
+    return total
+
+
+EXPECTED = {
+    "airbench": airbench_count((64, 256, 256), 24),
+    "resnet9": resnet9_count(),
+    "resnet18": conv(3, 64, 3) + bn(64) + resnet18_stages_count() + 512 * 10 + 10,
+    "seed_resnet": conv(3, 64, 7) + bn(64) + resnet18_stages_count() + 512 * 10 + 10,
+    "tiny": airbench_count((8, 16, 16), 8),
+}
+# The numbers written in the docstrings and the module table.
+DOCUMENTED = {"airbench": 1_972_792, "resnet9": 6_573_120, "resnet18": 11_173_962,
+              "seed_resnet": 11_181_642, "tiny": 9_640}
+
+
+def test_every_name_has_an_expected_count():
+    assert set(MODEL_NAMES) == set(EXPECTED) == set(DOCUMENTED)
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_parameter_count_matches_architecture_and_docs(name):
+    model = build_model(name)
+    assert count_parameters(model) == EXPECTED[name] == DOCUMENTED[name]
+    from lrcourse import models
+
+    text = (models.__doc__ or "") + (type(model).__doc__ or "")
+    assert f"{DOCUMENTED[name]:,}".replace(",", " ") in text
+
+
+def test_seed_resnet_has_torchvision_resnet18_count():
+    assert count_parameters(build_model("seed_resnet")) == count_parameters(torchvision.models.resnet18(num_classes=10))
+
+
+def test_head_scales_with_num_classes():
+    assert count_parameters(build_model("airbench", num_classes=100)) == airbench_count((64, 256, 256), 24, 100)
+    assert count_parameters(build_model("resnet18", num_classes=100)) == EXPECTED["resnet18"] + 90 * 513
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_forward_shape_and_channels_last(name):
+    size = 96 if name == "seed_resnet" else 32
+    torch.manual_seed(0)
+    model = build_model(name, num_classes=7).eval()
+    x = torch.randn(2, 3, size, size)
+    with torch.no_grad():
+        out = model(x)
+        assert out.shape == (2, 7)
+        model_cl = model.to(memory_format=torch.channels_last)
+        out_cl = model_cl(x.contiguous(memory_format=torch.channels_last))
+    assert torch.allclose(out, out_cl, atol=1e-5, rtol=1e-4)
+
+
+def test_same_seed_same_weights_other_seed_differs():
+    torch.manual_seed(3)
+    a = build_model("tiny")
+    torch.manual_seed(3)
+    b = build_model("tiny")
+    torch.manual_seed(4)
+    c = build_model("tiny")
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
+    assert not all(torch.equal(p, q) for p, q in zip(a.parameters(), c.parameters(), strict=True))
+
+
+def test_unknown_name_lists_valid_ones():
+    with pytest.raises(ValueError, match=r"name must be one of 'airbench'.*'tiny' \(got name='resnet50'\)"):
+        build_model("resnet50")
+
+
+def test_num_classes_checked():
+    with pytest.raises(ValueError, match=r"num_classes must be an integer >= 1 \(got num_classes=0\)"):
+        build_model("tiny", num_classes=0)
+    with pytest.raises(TypeError, match="num_classes"):
+        build_model("tiny", num_classes=10.0)
+
+
+# Forward GFLOP per image from the module table (multiply-add = 2 FLOP).
+FLOPS = {"airbench": 0.236, "resnet9": 0.759, "resnet18": 1.111, "seed_resnet": 0.666, "tiny": 0.00256}
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_documented_flops(name):
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from lrcourse import models
+
+    size = 96 if name == "seed_resnet" else 32
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        build_model(name).eval()(torch.randn(1, 3, size, size))
+    gflop = counter.get_total_flops() / 1e9
+    assert gflop == pytest.approx(FLOPS[name], rel=0.01)
+    assert f"{FLOPS[name]}" in models.__doc__
+    # The epoch figure of the table: 3 x forward x 50 000 images.
+    assert f"{3 * gflop * 50_000 / 1e3:.1f}" in models.__doc__
