@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from validation_table import validation_table_tests
 import torch
 
 import lrcourse.steps as steps_module
@@ -284,25 +285,8 @@ INVALID: list[tuple[str, str, dict[str, Any], type[Exception], str]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("name", "parameter", "overrides", "error", "message"),
-    INVALID,
-    ids=[f"{name}-{parameter}-{i}" for i, (name, parameter, *_) in enumerate(INVALID)],
-)
-def test_invalid_argument_is_rejected_with_name_and_value(
-    name: str, parameter: str, overrides: dict[str, Any], error: type[Exception], message: str
-) -> None:
-    function, defaults = FUNCTIONS[name]
-    with pytest.raises(error, match=f"^{re.escape(message)}$"):
-        function(**{**defaults(), **overrides})
-
-
-@pytest.mark.parametrize("name", FUNCTIONS)
-def test_every_parameter_has_a_validation_case(name: str) -> None:
-    function, _ = FUNCTIONS[name]
-    checked = {parameter for function_name, parameter, *_ in INVALID if function_name == name}
-    assert set(inspect.signature(function).parameters) <= checked
-
-
-def test_every_public_function_is_covered_by_the_table() -> None:
-    assert set(steps_module.__all__) == set(FUNCTIONS)
+(
+    test_invalid_argument_is_rejected_with_name_and_value,
+    test_every_parameter_has_a_validation_case,
+    test_every_public_function_is_covered_by_the_table,
+) = validation_table_tests(steps_module, FUNCTIONS, INVALID)
