@@ -65,3 +65,9 @@ def test_citations_exist_in_the_bibliography():
         for cited in re.findall(r"\{cite:[pt]\}`([^`]+)`", page.read_text()):
             for key in cited.split(","):
                 assert key.strip() in keys, f"{page.name} cites unknown key {key!r}"
+
+
+def test_readme_lists_every_chapter():
+    readme = (ROOT / "README.md").read_text()
+    for notebook in sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb")):
+        assert f"(book/{notebook.name})" in readme, f"README's chapter table lacks {notebook.name}"
