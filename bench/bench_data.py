@@ -36,6 +36,8 @@ import torchvision
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.hardware import cpu_model, synchronize  # noqa: E402
+from lrcourse.device import pick_device  # noqa: E402
 from lrcourse.data import (  # noqa: E402
     CIFAR10Split,
     TensorLoader,
@@ -46,38 +48,13 @@ from lrcourse.data import (  # noqa: E402
 )
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def pick_device() -> torch.device:
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
-
-
-def sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    elif device.type == "mps":
-        torch.mps.synchronize()
-
-
 def measure(loader, device: torch.device, min_seconds: float) -> tuple[float, int]:
     """Full passes over ``loader`` until ``min_seconds`` have passed: (seconds, images produced).
 
     Whole passes, so a DataLoader's worker start-up counts as it does in training; at least
     ``min_seconds`` so that fast and slow pipelines are timed over similar windows.
     """
-    sync(device)
+    synchronize(device)
     start = time.perf_counter()
     n = 0
     while True:
@@ -85,7 +62,7 @@ def measure(loader, device: torch.device, min_seconds: float) -> tuple[float, in
             x = x.to(device, non_blocking=True)
             y = y.to(device, non_blocking=True)
             n += y.numel()
-        sync(device)
+        synchronize(device)
         seconds = time.perf_counter() - start
         if seconds >= min_seconds:
             return seconds, n

@@ -37,7 +37,6 @@ import argparse
 import contextlib
 import dataclasses
 import datetime
-import math
 import os
 import platform
 import signal
@@ -53,6 +52,7 @@ import torchvision
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.hardware import cpu_model, loadavg, synchronize  # noqa: E402
 from lrcourse import WarmupCosineLR  # noqa: E402
 from lrcourse.data import TensorLoader  # noqa: E402
 from lrcourse.models import build_model, count_parameters  # noqa: E402
@@ -100,23 +100,6 @@ class Record:
         return f"{value} (median of {self.timed} epochs)"
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def loadavg() -> tuple[float, float, float] | None:
-    try:
-        return tuple(round(v, 2) for v in os.getloadavg())  # type: ignore[return-value]
-    except OSError:
-        return None
-
-
 def device_description(device: torch.device) -> str:
     if device.type == "cuda":
         major, minor = torch.cuda.get_device_capability(device)
@@ -146,7 +129,7 @@ class _Timer:
             self._end = torch.cuda.Event(enable_timing=True)
             self._start.record()
         else:
-            _sync(self.device)
+            synchronize(self.device)
             self._t0 = time.perf_counter()
         return self
 
@@ -156,15 +139,8 @@ class _Timer:
             torch.cuda.synchronize(self.device)
             self.seconds = self._start.elapsed_time(self._end) / 1000.0
         else:
-            _sync(self.device)
+            synchronize(self.device)
             self.seconds = time.perf_counter() - self._t0
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    elif device.type == "mps":
-        torch.mps.synchronize()
 
 
 _DEADLINE_FIRED: list[bool] = []  # non-empty once the last _deadline's alarm went off
