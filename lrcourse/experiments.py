@@ -36,6 +36,7 @@ from torch.optim import lr_scheduler
 from ._validate import check_choice, check_int, check_lr, check_optimizer, check_real
 from .checkpoint import atomic_write_text, check_config
 from .models import MODEL_NAMES, build_model
+from .param_groups import decay_groups
 from .schedulers import warmup_cosine, wsd
 from .train import PRECISIONS, evaluate, pick_device, pick_precision, seed_everything, train
 
@@ -302,7 +303,7 @@ def run_one(
 ) -> dict[str, Any]:
     """Train ``model`` with ``recipe`` and ``seed``; return the result as a JSON-safe dict.
 
-    SGD with Nesterov momentum; weight decay on every parameter. The result holds ``format``,
+    SGD with Nesterov momentum; weight decay on weights only (:func:`lrcourse.param_groups.decay_groups`). The result holds ``format``,
     ``recipe``, ``seed``, ``config`` (every setting above, and the data's description),
     ``versions`` (python, torch, torchvision, lrcourse), ``device``, ``git_commit`` (None outside
     a git checkout), ``wall_time`` (s), ``history`` (:meth:`lrcourse.history.History.to_dict`), ``final`` (the
@@ -326,8 +327,9 @@ def run_one(
     }
     seed_everything(seed)
     net = build_model(model_name)
-    optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=config["momentum"], nesterov=config["momentum"] > 0,
-                                weight_decay=config["weight_decay"])
+    # Weights decay; biases and BatchNorm scales and shifts do not (lrcourse.decay_groups).
+    optimizer = torch.optim.SGD(decay_groups(net, config["weight_decay"]), lr=lr, momentum=config["momentum"],
+                                nesterov=config["momentum"] > 0)
     scheduler, cadence = make_recipe(recipe, optimizer, epochs * run_data.steps_per_epoch, run_data.steps_per_epoch)
     history = train(net, optimizer, scheduler, run_data.train_batches, epochs, cadence=cadence,
                     val_batches=run_data.val_batches, device=device, precision=precision, config=config,
