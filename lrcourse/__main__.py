@@ -100,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--batch-size", type=_int_at_least(1), default=512, help="images per batch")
     run.add_argument("--val-size", type=_int_at_least(1), default=5000,
                      help="training images held out for validation (drives 'plateau')")
+    run.add_argument("--train-size", type=_int_at_least(1), default=None,
+                     help="use only this many training images (quick CPU checks); default: all")
     run.add_argument("--data", choices=DATA_CHOICES, default=None,
                      help="cifar10 (real, downloaded), synthetic (the offline stand-in) or random (noise, "
                      "for tests); default: $LRCOURSE_DATA, else cifar10")
@@ -133,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         data = random_data(batch_size=args.batch_size)
     else:
         data = cifar_data(args.data_root, source=kind, batch_size=args.batch_size, val_size=args.val_size,
-                          device=args.device)
+                          device=args.device, train_size=args.train_size)
     sweep(args.recipes, list(range(args.seeds)), args.out, data, progress=args.progress,
           model=args.model, epochs=args.epochs, lr=args.lr, momentum=args.momentum,
           weight_decay=args.weight_decay, device=args.device, precision=args.precision)

@@ -213,13 +213,16 @@ def cifar_data(
     val_size: int = 5000,
     device: str | torch.device | None = None,
     channels_last: bool | None = None,
+    train_size: int | None = None,
 ) -> Callable[[int], RunData]:
     """A provider of CIFAR-10 (or the synthetic stand-in) from :mod:`lrcourse.data`.
 
     The training split is cut once into ``50 000 - val_size`` training and ``val_size``
     validation images (fixed split, seed 0, the same for every run of a sweep); the test split is
     only evaluated at the end. Training batches are drawn by a ``TensorLoader`` seeded with the
-    run's seed (order, crops and flips), on ``device``.
+    run's seed (order, crops and flips), on ``device``. ``train_size`` keeps only that many of the
+    training images (the same ones in every run): a quick check on a CPU, not a result to compare
+    with full-size runs.
     """
     from . import data as lrdata  # imported here: the module is only needed for real sweeps
 
@@ -228,6 +231,14 @@ def cifar_data(
     train_split = lrdata.load_cifar10(root, "train", source=source)
     test_split = lrdata.load_cifar10(root, "test", source=source)
     train_idx, val_idx = lrdata.train_val_split(len(train_split), val_size, seed=0)
+    if train_size is not None:
+        train_size = check_int(train_size, "train_size", low=1)
+        if train_size > len(train_idx):
+            raise ValueError(
+                f"train_size must be <= the {len(train_idx)} training images left after holding out "
+                f"val_size={val_size} (got train_size={train_size})"
+            )
+        train_idx = train_idx[:train_size]
     fit, val = train_split.subset(train_idx, "train"), train_split.subset(val_idx, "val")
 
     def provider(seed: int) -> RunData:

@@ -299,3 +299,16 @@ def test_a_diverged_run_is_recorded_not_dropped(tmp_path):
     assert "diverged at step" in history["message"] and "lr 1e+06" in history["message"]
     assert any("DIVERGED" in line for line in logs)
     assert "| constant | 1 | 1 |" in summary_table(tmp_path)
+
+
+def test_cifar_data_train_size_keeps_a_fixed_subset(tmp_path):
+    from lrcourse.data import write_synthetic_cifar10
+    from lrcourse.experiments import cifar_data
+
+    write_synthetic_cifar10(tmp_path / "synthetic", n_train=40, n_test=10, seed=0)
+    data = cifar_data(tmp_path, source="synthetic", batch_size=4, val_size=8, device="cpu", train_size=12)
+    run = data(0)
+    assert run.steps_per_epoch == 3
+    assert "12 images" in run.description and "synthetic" in run.description
+    with pytest.raises(ValueError, match=r"train_size must be <= the 32 training images .* \(got train_size=33\)"):
+        cifar_data(tmp_path, source="synthetic", val_size=8, device="cpu", train_size=33)
