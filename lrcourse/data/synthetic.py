@@ -25,7 +25,10 @@ constant LR 0.1                                23.6 %   23.2 %
 
 So the stand-in is learnable but far from solved in a few epochs, and the schedule matters: at
 the same peak LR of 0.1, warmup + cosine reaches 71 % where a constant LR stalls at 23 %.
-Not yet measured: the package's own models, more seeds, the full 50 000 images.
+The package's default sweep model, ``build_model("airbench")``, through
+``python -m lrcourse sweep`` (10 000 training images, 2 000 validation, the full test split,
+batch 128, 4 epochs, peak LR 0.05, one seed): 80.4 % test accuracy with warmup + cosine against
+73.0 % at a constant LR. Not yet measured: more seeds, the full 50 000 images.
 """
 
 from __future__ import annotations
