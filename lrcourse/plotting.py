@@ -1,23 +1,58 @@
-"""One plot style for every figure in the book: schedules, loss curves, trajectories."""
+"""One plot style for every figure in the book: schedules, loss curves, trajectories.
+
+Figures are drawn for the page they end up on. The book's content column is about 700 pixels
+wide; a figure drawn wider is shrunk to fit, and its text with it, so :func:`new_axes` refuses
+figures wider than :data:`MAX_WIDTH` inches (at 100 dpi) and multi-panel figures are stacked in
+rows rather than spread in columns. Curves are told apart by colour *and* line style: the colours
+are the Okabe-Ito palette, which stays distinct under the common forms of colour blindness.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
+from cycler import cycler
 from matplotlib.axes import Axes
 
-__all__ = ["new_axes", "plot_schedules", "plot_curves", "plot_quadratic_paths"]
+__all__ = ["MAX_WIDTH", "PALETTE", "new_axes", "plot_schedules", "plot_curves", "plot_quadratic_paths"]
 
 UNITS = ("optimizer step", "epoch")
+#: Widest figure, in inches at 100 dpi, that fits the page column without shrinking its text.
+MAX_WIDTH = 7.5
 FIGSIZE = (7.0, 3.6)
+#: Okabe & Ito (2008), "Color universal design": blue, vermillion, bluish green, orange,
+#: reddish purple, sky blue, black (yellow is left out: it is unreadable on white).
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#000000")
+LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)), (0, (1, 1)))
+STYLE_CYCLE = cycler(color=PALETTE) + cycler(linestyle=LINESTYLES)
+# Matplotlib's "small" legend (8.3 pt) ends up below the size of the page's footnotes.
+LEGEND_FONTSIZE = "medium"
 
 
 def new_axes(ncols: int = 1, nrows: int = 1, *, figsize: tuple[float, float] | None = None) -> list[Axes]:
-    """A grid of axes in the book's figure size, returned as a flat list in reading order."""
+    """A grid of axes in the book's figure size and style, as a flat list in reading order.
+
+    Args:
+        ncols: panels side by side, at most 3 (more would be too narrow to read).
+        nrows: panels stacked; prefer this to columns for anything with a legend.
+        figsize: ``(width, height)`` in inches; the width must be at most :data:`MAX_WIDTH`.
+            Default: 7.0 wide, 3.6 high per row (2.8 per row when there are several columns).
+    """
+    for name, value, high in (("ncols", ncols, 3), ("nrows", nrows, 12)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
+            raise ValueError(f"{name} must be an integer from 1 to {high} (got {name}={value!r})")
     if figsize is None:
-        figsize = (FIGSIZE[0] if ncols == 1 else 4.2 * ncols, FIGSIZE[1] * nrows)
+        figsize = (FIGSIZE[0], (FIGSIZE[1] if ncols == 1 else 2.8) * nrows)
+    if len(figsize) != 2 or not 0 < figsize[0] <= MAX_WIDTH or not 0 < figsize[1] <= 24:
+        raise ValueError(
+            f"figsize must be (width, height) with 0 < width <= {MAX_WIDTH} and 0 < height <= 24 inches "
+            f"(got figsize={tuple(figsize)!r}); a wider figure is shrunk to the page column and its "
+            "text becomes unreadable: stack the panels with nrows instead"
+        )
     fig, axes = plt.subplots(nrows, ncols, figsize=figsize, layout="constrained", squeeze=False)
+    for ax in axes.flat:
+        ax.set_prop_cycle(STYLE_CYCLE)
     return list(axes.flat)
 
 
@@ -44,7 +79,7 @@ def _finish(ax: Axes, *, xlabel: str, ylabel: str, log: bool, title: str | None,
         ax.set_title(title)
     ax.grid(True, which="major", alpha=0.3)
     if legend:
-        ax.legend(frameon=False, fontsize="small")
+        ax.legend(frameon=False, fontsize=LEGEND_FONTSIZE)
     return ax
 
 
@@ -70,7 +105,7 @@ def plot_schedules(
     ax = ax if ax is not None else new_axes()[0]
     for label, lrs in schedules.items():
         # A step plot: the LR is constant over each step, and jumps happen between steps.
-        ax.step(range(len(lrs)), lrs, where="post", label=label, linewidth=1.6)
+        ax.step(range(len(lrs)), lrs, where="post", label=label, linewidth=1.8)
     return _finish(ax, xlabel=unit, ylabel="learning rate", log=log, title=title, legend=len(schedules) > 1)
 
 
@@ -88,7 +123,7 @@ def plot_curves(
     _check_series(curves, "curves")
     ax = ax if ax is not None else new_axes()[0]
     for label, values in curves.items():
-        ax.plot(range(len(values)), values, label=label, linewidth=1.4)
+        ax.plot(range(len(values)), values, label=label, linewidth=1.6)
     return _finish(ax, xlabel=unit, ylabel=ylabel, log=log, title=title, legend=len(curves) > 1)
 
 
@@ -125,5 +160,5 @@ def plot_quadratic_paths(
     if title:
         ax.set_title(title)
     if len(paths) > 1:
-        ax.legend(frameon=False, fontsize="small", loc="upper left")
+        ax.legend(frameon=False, fontsize=LEGEND_FONTSIZE, loc="upper left")
     return ax

@@ -49,3 +49,28 @@ def test_plot_quadratic_paths():
     q = Quadratic()
     ax = plot_quadratic_paths(q, {"a": gradient_descent(q, (1.0, 1.0), 0.1, 5)})
     assert len(ax.get_lines()) == 2  # the path and the minimum marker
+
+
+def test_new_axes_refuses_figures_wider_than_the_page_column():
+    with pytest.raises(ValueError, match=r"figsize must be .* width <= 7.5 .*got figsize=\(12, 3.8\)"):
+        new_axes(2, figsize=(12, 3.8))
+    with pytest.raises(ValueError, match=r"ncols must be an integer from 1 to 3 \(got ncols=5\)"):
+        new_axes(5)
+    for ncols, nrows in ((1, 1), (2, 1), (3, 1), (1, 3), (2, 4)):
+        width, height = new_axes(ncols, nrows)[0].figure.get_size_inches()
+        assert width <= 7.5 and height > 0
+
+
+def test_curves_differ_in_line_style_as_well_as_colour():
+    from lrcourse.plotting import PALETTE
+
+    ax = plot_schedules({f"s{i}": [1.0, 0.5] for i in range(4)})
+    lines = ax.get_lines()
+    assert len({line.get_linestyle() for line in lines}) == 4
+    assert [line.get_color().lower() for line in lines] == [c.lower() for c in PALETTE[:4]]
+
+
+def test_legend_text_is_not_smaller_than_the_axis_labels():
+    ax = plot_curves({"a": [1.0, 0.5], "b": [2.0, 1.0]})
+    legend_size = ax.get_legend().get_texts()[0].get_fontsize()
+    assert legend_size >= ax.xaxis.label.get_fontsize()
