@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ._validate import check_lr, check_optimizer, check_real
+from ._validate import check_int, check_lr, check_optimizer, check_real
 
 __all__ = [
     "get_lr",
@@ -41,7 +41,8 @@ def set_lr(optimizer: torch.optim.Optimizer, lr: float | Sequence[float]) -> Non
     """Set the learning rate: one value for every group, or one value per group.
 
     The whole input is checked before any group is changed, so a bad value leaves the optimizer
-    exactly as it was.
+    exactly as it was. A group whose LR is a tensor (``SGD(..., lr=torch.tensor(0.1))``) keeps
+    that tensor, updated in place.
     """
     check_optimizer(optimizer)
     n_groups = len(optimizer.param_groups)
@@ -55,6 +56,16 @@ def set_lr(optimizer: torch.optim.Optimizer, lr: float | Sequence[float]) -> Non
             )
         values = [check_lr(value, f"lr[{i}]") for i, value in enumerate(lr)]
     for group, value in zip(optimizer.param_groups, values):
+        _write_lr(group, value)
+
+
+def _write_lr(group: dict[str, Any], value: float) -> None:
+    # A Tensor LR (the torch.compile recipe) is updated in place, as torch's schedulers do:
+    # replacing it with a float would make a compiled step recompile, and code that captured the
+    # tensor would go on reading the old value.
+    if isinstance(group["lr"], torch.Tensor):
+        group["lr"].fill_(value)
+    else:
         group["lr"] = value
 
 
@@ -78,17 +89,23 @@ def decay_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
 
     Matrices and convolution kernels (``ndim >= 2``) decay; biases, and the scale and shift of
     BatchNorm, LayerNorm and GroupNorm, do not. Frozen parameters (``requires_grad=False``) are
-    left out. Pass the result straight to an optimizer; each group carries a ``"name"`` key that
-    :func:`param_groups_table` prints.
+    left out. A parameter shared by several modules (weight tying) is listed once, classified by
+    the first module that holds it. Pass the result straight to an optimizer; each group carries a
+    ``"name"`` key that :func:`param_groups_table` prints.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module (got model of type {type(model).__name__})")
     weight_decay = check_real(weight_decay, "weight_decay", low=0.0)
     decay: list[nn.Parameter] = []
     no_decay: list[nn.Parameter] = []
+    seen: set[int] = set()
     for module in model.modules():
         for name, param in module.named_parameters(recurse=False):
-            if param.requires_grad:
+            # A tied parameter (GPT-2's embedding and output layer share one weight) is held by
+            # several modules; listing it twice would make the optimizer update it twice per step.
+            # Its first holder decides, as the name model.named_parameters() gives it.
+            if param.requires_grad and id(param) not in seen:
+                seen.add(id(param))
                 (no_decay if _is_no_decay(name, param, module) else decay).append(param)
     return [
         {"name": "decay", "params": decay, "weight_decay": weight_decay},
@@ -106,6 +123,10 @@ def multiplier_groups(
     parameters that match none form a last group at ``base_lr`` named ``"rest"`` (left out when
     empty). This is how discriminative learning rates are set: e.g. ``{"backbone": 0.1}`` trains
     a pretrained backbone ten times more gently than a fresh head.
+
+    A tied parameter (one tensor under several names, as GPT-2's ``wte.weight`` and
+    ``lm_head.weight``) is placed once, by whichever of its names matches a prefix; if its names
+    match two different prefixes, that is an error, since one tensor has one learning rate.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module (got model of type {type(model).__name__})")
@@ -118,13 +139,23 @@ def multiplier_groups(
         if not isinstance(prefix, str) or not prefix:
             raise ValueError(f"multipliers keys must be non-empty module-name prefixes (got {prefix!r})")
         check_real(factor, f"multipliers[{prefix!r}]", low=0.0)
-    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     by_prefix: dict[str, list[nn.Parameter]] = {prefix: [] for prefix in multipliers}
     rest: list[nn.Parameter] = []
-    for name, param in named:
-        matches = [p for p in multipliers if name == p or name.startswith(p + ".")]
-        if matches:
-            by_prefix[max(matches, key=len)].append(param)
+    for names, param in _names_of_each_parameter(model):
+        # Each name of a tied parameter may match a prefix; all that match must agree.
+        chosen = {}
+        for name in names:
+            matches = [p for p in multipliers if name == p or name.startswith(p + ".")]
+            if matches:
+                chosen[max(matches, key=len)] = name
+        if len(chosen) > 1:
+            raise ValueError(
+                f"parameter {' = '.join(names)} is tied (one tensor under {len(names)} names) and its "
+                f"names match different multipliers prefixes {sorted(chosen)}; one tensor can have "
+                "only one learning rate: name only one of these prefixes, or a prefix above both"
+            )
+        if chosen:
+            by_prefix[next(iter(chosen))].append(param)
         else:
             rest.append(param)
     empty = [prefix for prefix, params in by_prefix.items() if not params]
@@ -140,6 +171,17 @@ def multiplier_groups(
     if rest:
         groups.append({"name": "rest", "params": rest, "lr": base_lr})
     return groups
+
+
+def _names_of_each_parameter(model: nn.Module) -> list[tuple[list[str], nn.Parameter]]:
+    """Every trainable parameter once, with all the names it has (more than one when tied)."""
+    names: dict[int, list[str]] = {}
+    params: dict[int, nn.Parameter] = {}
+    for name, param in model.named_parameters(remove_duplicate=False):
+        if param.requires_grad:
+            names.setdefault(id(param), []).append(name)
+            params.setdefault(id(param), param)
+    return [(names[key], params[key]) for key in params]
 
 
 def _groups_of(source: torch.optim.Optimizer | Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -160,22 +202,27 @@ def _groups_of(source: torch.optim.Optimizer | Iterable[dict[str, Any]]) -> list
 def check_param_groups(
     param_groups: torch.optim.Optimizer | Iterable[dict[str, Any]], model: nn.Module | None = None
 ) -> None:
-    """Raise ``ValueError`` naming the parameter if one tensor sits in two groups.
+    """Raise ``ValueError`` naming the parameter if one tensor is listed twice.
 
-    torch refuses such groups too, but only says "some parameters appear in more than one
-    parameter group"; with ``model`` given, this names the parameter and both groups.
+    torch refuses a tensor in two groups too, but only says "some parameters appear in more than
+    one parameter group", and merely warns about a tensor listed twice in one group (which AdamW
+    then updates twice per step). With ``model`` given, this names the parameter and the groups.
     """
+    if model is not None and not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module or None (got model of type {type(model).__name__})")
     names = {id(p): n for n, p in model.named_parameters()} if model is not None else {}
     seen: dict[int, int] = {}
     for i, group in enumerate(_groups_of(param_groups)):
         params = group["params"]
         params = [params] if isinstance(params, torch.Tensor) else list(params)
         for param in params:
-            if id(param) in seen and seen[id(param)] != i:
+            if id(param) in seen:
                 label = names.get(id(param), f"a tensor of shape {tuple(param.shape)}")
+                where = (f"twice in parameter group {i}" if seen[id(param)] == i
+                         else f"in parameter groups {seen[id(param)]} and {i}")
                 raise ValueError(
-                    f"parameter {label} is in parameter groups {seen[id(param)]} and {i}; "
-                    "each parameter must belong to exactly one group"
+                    f"parameter {label} is {where}; each parameter must be listed exactly once "
+                    "(tied weights too)"
                 )
             seen[id(param)] = i
 
@@ -188,6 +235,9 @@ def param_groups_table(
     With ``model`` given, the first ``max_names`` parameter names of each group are listed too.
     """
     check_optimizer(optimizer)
+    if model is not None and not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module or None (got model of type {type(model).__name__})")
+    max_names = check_int(max_names, "max_names", low=0)
     names = {id(p): n for n, p in model.named_parameters()} if model is not None else {}
     rows = [("group", "name", "lr", "weight_decay", "tensors", "parameters", "examples")]
     for i, group in enumerate(optimizer.param_groups):
@@ -197,8 +247,8 @@ def param_groups_table(
         rows.append((
             str(i),
             str(group.get("name", "-")),
-            f"{group['lr']:.4g}",
-            f"{group.get('weight_decay', 0.0):.4g}",
+            f"{float(group['lr']):.4g}",  # float(): the LR may be a one-element tensor
+            f"{float(group.get('weight_decay', 0.0)):.4g}",
             str(len(params)),
             f"{sum(p.numel() for p in params):,}",
             ", ".join(examples) + (f", ... (+{more})" if more > 0 else "") if examples else "-",

@@ -1,4 +1,5 @@
 import math
+import re
 
 import pytest
 import torch
@@ -193,3 +194,129 @@ def test_param_groups_table_lists_each_group():
     assert lines[2].split()[:6] == ["0", "decay", "0.1", "0.0005", "3", str(4 * 3 * 9 + 4 * 4 + 2 * 4)]
     assert lines[3].split()[:5] == ["1", "no_decay", "0.1", "0", "8"]
     assert "backbone.0.weight" in lines[2] and "(+" in lines[3]
+
+
+# --- weight tying: one tensor under two names, as GPT-2's embedding and output layer -----------
+
+
+class TiedLM(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.wte = nn.Embedding(10, 4)
+        self.ln = nn.LayerNorm(4)
+        self.lm_head = nn.Linear(4, 10, bias=False)
+        self.lm_head.weight = self.wte.weight  # tied
+
+
+def test_decay_groups_list_a_tied_weight_once():
+    net = TiedLM()
+    groups = decay_groups(net, 0.1)
+    assert [len(g["params"]) for g in groups] == [1, 2]  # the shared weight; the LayerNorm's two
+    assert groups[0]["params"][0] is net.wte.weight
+    check_param_groups(groups, net)
+    # torch warns about a duplicate (filterwarnings=error makes that a failure) and AdamW would
+    # update the shared weight twice per step.
+    opt = torch.optim.AdamW(groups, lr=0.1)
+    loss = net.lm_head(net.wte(torch.tensor([1, 2]))).sum()
+    loss.backward()
+    reference = TiedLM()
+    reference.load_state_dict(net.state_dict())
+    ref_opt = torch.optim.AdamW(reference.parameters(), lr=0.1, weight_decay=0.1)
+    reference.lm_head(reference.wte(torch.tensor([1, 2]))).sum().backward()
+    opt.step()
+    ref_opt.step()
+    assert torch.equal(net.wte.weight, reference.wte.weight)
+
+
+def test_multiplier_groups_match_a_tied_modules_pattern():
+    net = TiedLM()
+    groups = multiplier_groups(net, 0.1, {"lm_head": 2.0})
+    assert [g["name"] for g in groups] == ["lm_head", "rest"]
+    assert groups[0]["params"] == [net.lm_head.weight] and groups[0]["lr"] == 0.2
+    assert len(groups[1]["params"]) == 2  # ln.weight, ln.bias: the tied weight is not here again
+    check_param_groups(groups, net)
+    torch.optim.SGD(groups, lr=0.1)
+
+
+def test_multiplier_groups_refuse_two_lrs_for_one_tied_tensor():
+    with pytest.raises(ValueError, match=(
+        r"^parameter wte.weight = lm_head.weight is tied \(one tensor under 2 names\) and its names "
+        r"match different multipliers prefixes \['lm_head', 'wte'\]; one tensor can have only one "
+        r"learning rate"
+    )):
+        multiplier_groups(TiedLM(), 0.1, {"wte": 0.5, "lm_head": 2.0})
+
+
+def test_check_param_groups_names_a_parameter_listed_twice_in_one_group():
+    net = TiedLM()
+    groups = [{"params": [net.wte.weight, net.lm_head.weight]}]
+    with pytest.raises(ValueError, match=(
+        r"^parameter wte.weight is twice in parameter group 0; each parameter must be listed exactly once"
+    )):
+        check_param_groups(groups, net)
+
+
+# --- Tensor learning rates (the torch.compile recipe) -----------------------------------------
+
+
+def tensor_lr_optimizer():
+    a, b = torch.zeros(2, requires_grad=True), torch.zeros(3, requires_grad=True)
+    return torch.optim.SGD(
+        [{"params": [a], "lr": torch.tensor(0.05)}, {"params": [b], "lr": torch.tensor(0.5)}],
+        lr=torch.tensor(0.1),
+    )
+
+
+def f32(x: float) -> float:
+    """``x`` as a float32 tensor holds it (the default dtype of ``torch.tensor(0.1)``)."""
+    return torch.tensor(x).item()
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (lambda o: set_lr(o, 0.2), [f32(0.2), f32(0.2)]),
+        (lambda o: set_lr(o, [0.01, 0.02]), [f32(0.01), f32(0.02)]),
+        (lambda o: scale_lr(o, 0.4), [f32(f32(0.05) * 0.4), f32(f32(0.5) * 0.4)]),
+    ],
+)
+def test_set_lr_and_scale_lr_update_a_tensor_lr_in_place(change, expected):
+    opt = tensor_lr_optimizer()
+    captured = [group["lr"] for group in opt.param_groups]
+    change(opt)
+    for group, tensor in zip(opt.param_groups, captured):
+        assert group["lr"] is tensor  # the same tensor object, not a float
+    assert [t.item() for t in captured] == expected
+    assert get_lr(opt) == expected
+
+
+def test_set_lr_leaves_a_tensor_lr_alone_on_bad_input():
+    opt = tensor_lr_optimizer()
+    with pytest.raises(ValueError, match=r"lr\[1\] must be a finite number >= 0"):
+        set_lr(opt, [0.1, -1.0])
+    assert [g["lr"].item() for g in opt.param_groups] == [f32(0.05), 0.5]
+
+
+def test_param_groups_table_prints_a_tensor_lr():
+    lines = param_groups_table(tensor_lr_optimizer()).splitlines()
+    assert lines[2].split()[:3] == ["0", "-", "0.05"] and lines[3].split()[:3] == ["1", "-", "0.5"]
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"model": "net"}, TypeError, "model must be a torch.nn.Module or None (got model of type str)"),
+        ({"max_names": -1}, ValueError, "max_names must be an integer >= 0 (got max_names=-1)"),
+        ({"max_names": 2.5}, TypeError, "max_names must be an integer >= 0 (got max_names=2.5 of type float)"),
+    ],
+)
+def test_param_groups_table_checks_its_arguments(kwargs, error, message):
+    opt = torch.optim.SGD(Net().parameters(), lr=0.1)
+    with pytest.raises(error, match=f"^{re.escape(message)}$"):
+        param_groups_table(opt, **kwargs)
+
+
+def test_param_groups_table_max_names_zero_lists_no_names():
+    net = Net()
+    lines = param_groups_table(torch.optim.SGD(decay_groups(net, 0.1), lr=0.1), net, max_names=0).splitlines()
+    assert [line.split()[-1] for line in lines[2:]] == ["-", "-"]
