@@ -16,6 +16,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+import chapter_times
+
 
 def execute(path: Path) -> float:
     nb = nbformat.read(path, as_version=4)
@@ -44,8 +46,11 @@ def main(paths: list[str]) -> int:
     for name in ("LRCOURSE_SMOKE",):
         os.environ.pop(name, None)  # committed outputs are always full size
     for name in paths:
+        info = chapter_times.machine()
         seconds = execute(Path(name))
+        chapter_times.record(Path(name).name, seconds, info)
         print(f"{name}: executed in {seconds:.1f} s")
+    chapter_times.update_intro()
     return 0
 
 

@@ -51,12 +51,17 @@ def test_config_policy():
         assert ext in CONFIG["sphinx"]["extra_extensions"]
 
 
-def test_colab_install_cells_point_at_the_configured_repository():
-    url, branch = CONFIG["repository"]["url"], CONFIG["repository"]["branch"]
-    expected = f'"lrcourse @ git+{url}@{branch}"'
+def test_colab_install_cells_install_the_release_of_this_version():
+    # @main would drift away from the committed outputs; the tag of this version matches them.
+    import lrcourse
+
+    url = CONFIG["repository"]["url"]
+    expected = f'"lrcourse @ git+{url}@v{lrcourse.__version__}"'
     for notebook in sorted((ROOT / "book").glob("*.ipynb")):
         first = next(c for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code")
         assert expected in first.source, f"{notebook.name}: install cell should use {expected}"
+        # Hidden on the site (one click away), still run by Colab.
+        assert "hide-input" in first.metadata.get("tags", []), f"{notebook.name}: tag the install cell hide-input"
 
 
 def test_citations_exist_in_the_bibliography():
@@ -71,3 +76,24 @@ def test_readme_lists_every_chapter():
     readme = (ROOT / "README.md").read_text()
     for notebook in sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb")):
         assert f"(book/{notebook.name})" in readme, f"README's chapter table lacks {notebook.name}"
+
+
+def test_intro_shows_the_recorded_chapter_times():
+    # The run times on the intro page come from bench/chapter_times.json (written by
+    # make notebooks), never typed by hand.
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import chapter_times
+
+    data = chapter_times.load()
+    chapters = {p.name for p in (ROOT / "book").glob("[0-9][0-9]_*.ipynb")}
+    assert set(data["chapters"]) == chapters, "run make notebooks to time every chapter"
+    block = chapter_times.BLOCK.search((ROOT / "book/intro.md").read_text())
+    assert block and block.group(0) == chapter_times.render(data)
+
+
+def test_readme_installs_the_release_of_this_version():
+    import lrcourse
+
+    assert f"lrcourse@v{lrcourse.__version__}\"" in (ROOT / "README.md").read_text()
