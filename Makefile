@@ -36,6 +36,7 @@ nbval: $(STAMP)
 # console error (the browser part needs Chromium: apt-get install chromium).
 site-check: book
 	$(PY) scripts/check_site.py _build/html
+	$(PY) scripts/check_bibliography.py _build/html
 
 test: unit nbval site-check
 
