@@ -32,6 +32,7 @@ from .param_groups import (
 from .pitfalls import load_scheduler_state, resumed_lrs, scheduler_changes
 from .plotting import new_axes, plot_curves, plot_quadratic_paths, plot_schedules
 from .preview import preview
+from .range_test import RangeTestResult, lr_range_test, range_test_lrs
 from .schedulers import (
     InverseSqrtLR,
     WarmupConstantLR,
@@ -113,6 +114,9 @@ __all__ = [
     "plot_quadratic_paths",
     "plot_schedules",
     "preview",
+    "RangeTestResult",
+    "lr_range_test",
+    "range_test_lrs",
     "scale_lr",
     "set_lr",
     "smoke_mode",
