@@ -2,9 +2,9 @@
 
 Each closed-form scheduler multiplies every param group's base LR (``self.base_lrs``, the
 groups' ``initial_lr``) by one function of ``lrcourse.schedules`` evaluated at
-``self.last_epoch``. Despite its name, ``last_epoch`` counts **optimizer steps taken**: it is 0
-after construction, when the LR for the first step is set, and ``n`` after ``n`` calls of
-``scheduler.step()``. Step the scheduler once per optimizer step::
+``self.last_epoch``. Despite its name, the attribute ``last_epoch`` counts **optimizer steps
+taken**: it is 0 after construction, when the LR for the first step is set, and ``n`` after ``n``
+calls of ``scheduler.step()``. Step the scheduler once per optimizer step::
 
     scheduler = warmup_cosine(optimizer, warmup_steps=100, total_steps=1000)
     for batch in batches:
@@ -20,6 +20,22 @@ continues with exactly the same numbers. The schedulers keep only numbers and st
 attributes, so ``state_dict()`` loads with ``torch.load(..., weights_only=True)``. To resume,
 build model, optimizer and scheduler, then load the optimizer state, then the scheduler state.
 
+The constructor's ``last_epoch`` argument keeps torch's convention, which is one less: the
+constructor itself takes a step, so to continue after ``n`` optimizer steps without a saved
+scheduler state, pass ``last_epoch=n - 1``. Every param group must then hold ``"initial_lr"``
+(the LR the schedule started from), which a loaded optimizer state does::
+
+    # 8 optimizer steps were taken, and the optimizer state (with initial_lr) was saved
+    optimizer.load_state_dict(saved_optimizer_state)
+    scheduler = warmup_cosine(optimizer, warmup_steps=10, total_steps=100, last_epoch=7)
+    # scheduler.last_epoch == 8, and the LR is that of step 8, the ninth step
+
+Passing ``last_epoch=8`` there would skip step 8's LR and continue one step ahead.
+
+Adding a param group after a scheduler was built (``optimizer.add_param_group``) leaves the new
+group without a base LR; these schedulers raise ``RuntimeError`` on the next ``step()`` and name
+the fix (build the scheduler after adding every group).
+
 The snake_case names (``warmup_linear`` ...) are the same classes under the names of the
 transformers functions they mirror; ``WarmupReduceLROnPlateau`` is stepped with a metric once
 per validation instead.
@@ -34,11 +50,14 @@ import torch
 from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 
 from lrcourse._validate import (
+    MAX_STEPS,
     check_choice,
     check_int,
     check_lr,
     check_optimizer,
     check_real,
+    check_scheduler_groups,
+    check_steps,
 )
 from lrcourse.schedules import (
     WSD_DECAYS,
@@ -72,15 +91,28 @@ __all__ = [
 
 
 def _check_last_epoch(last_epoch: int) -> int:
-    return check_int(last_epoch, "last_epoch", low=-1)
+    return check_int(last_epoch, "last_epoch", low=-1, high=MAX_STEPS - 1)
 
 
 class _ClosedFormLR(LRScheduler, metaclass=abc.ABCMeta):
     """LR of group ``i`` at step ``last_epoch`` = ``base_lrs[i] * self._factor(last_epoch)``."""
 
+    def __init__(self, optimizer: torch.optim.Optimizer, last_epoch: int) -> None:
+        last_epoch = _check_last_epoch(last_epoch)
+        # The schedule is evaluated once at the step the constructor will take, before torch's
+        # constructor writes initial_lr into the param groups: an argument that only fails there
+        # must leave the optimizer as it was.
+        self._factor(last_epoch + 1)
+        super().__init__(optimizer, last_epoch)
+
     @abc.abstractmethod
     def _factor(self, step: int) -> float:
         """Return the multiplier of the base LRs at optimizer step ``step``."""
+
+    def step(self, *args: Any, **kwargs: Any) -> None:
+        """Advance one optimizer step (``scheduler.step()``), after checking the param groups."""
+        check_scheduler_groups(self)  # before torch advances last_epoch or zips the groups
+        super().step(*args, **kwargs)
 
     def get_lr(self) -> list[float | torch.Tensor]:
         """Return the LRs for the current ``last_epoch``; a closed form, equal to ``get_last_lr()``."""
@@ -116,16 +148,17 @@ class WarmupLR(_ClosedFormLR):
         warmup_steps: Steps of the linear ramp, >= 0.
         gamma: Decay rate per step after warmup, >= 0; the LR halves every ``log(2) / gamma``
             steps, and ``0`` keeps the base LR.
-        last_epoch: Optimizer steps already taken when resuming; ``-1`` for a new run.
+        last_epoch: ``-1`` for a new run. To resume after ``n`` optimizer steps, ``n - 1`` (torch's
+            convention; see the module docstring); every param group needs ``"initial_lr"``.
     """
 
     def __init__(
         self, optimizer: torch.optim.Optimizer, warmup_steps: int, gamma: float, last_epoch: int = -1
     ) -> None:
         check_optimizer(optimizer)
-        self.warmup_steps = check_int(warmup_steps, "warmup_steps", low=0)
+        self.warmup_steps = check_steps(warmup_steps, "warmup_steps", low=0)
         self.gamma = check_real(gamma, "gamma", low=0.0)
-        super().__init__(optimizer, _check_last_epoch(last_epoch))
+        super().__init__(optimizer, last_epoch)
 
     def _factor(self, step: int) -> float:
         return warmup_exp_factor(step, self.warmup_steps, self.gamma)
@@ -142,13 +175,14 @@ class WarmupConstantLR(_ClosedFormLR):
     Args:
         optimizer: The ``torch.optim.Optimizer`` whose param groups are scheduled.
         warmup_steps: Steps of the ramp, >= 0; step ``warmup_steps`` is the first at the base LR.
-        last_epoch: Optimizer steps already taken when resuming; ``-1`` for a new run.
+        last_epoch: ``-1`` for a new run. To resume after ``n`` optimizer steps, ``n - 1`` (torch's
+            convention; see the module docstring); every param group needs ``"initial_lr"``.
     """
 
     def __init__(self, optimizer: torch.optim.Optimizer, warmup_steps: int, last_epoch: int = -1) -> None:
         check_optimizer(optimizer)
-        self.warmup_steps = check_int(warmup_steps, "warmup_steps", low=0)
-        super().__init__(optimizer, _check_last_epoch(last_epoch))
+        self.warmup_steps = check_steps(warmup_steps, "warmup_steps", low=0)
+        super().__init__(optimizer, last_epoch)
 
     def _factor(self, step: int) -> float:
         return warmup_constant_factor(step, self.warmup_steps)
@@ -165,7 +199,8 @@ class WarmupLinearLR(_ClosedFormLR):
         optimizer: The ``torch.optim.Optimizer`` whose param groups are scheduled.
         warmup_steps: Steps of the ramp, ``0 <= warmup_steps <= total_steps``.
         total_steps: Optimizer steps in the whole run, >= 1.
-        last_epoch: Optimizer steps already taken when resuming; ``-1`` for a new run.
+        last_epoch: ``-1`` for a new run. To resume after ``n`` optimizer steps, ``n - 1`` (torch's
+            convention; see the module docstring); every param group needs ``"initial_lr"``.
     """
 
     def __init__(
@@ -173,7 +208,7 @@ class WarmupLinearLR(_ClosedFormLR):
     ) -> None:
         check_optimizer(optimizer)
         self.warmup_steps, self.total_steps = _check_warmup_and_total(warmup_steps, total_steps)
-        super().__init__(optimizer, _check_last_epoch(last_epoch))
+        super().__init__(optimizer, last_epoch)
 
     def _factor(self, step: int) -> float:
         return warmup_linear_factor(step, self.warmup_steps, self.total_steps)
@@ -196,7 +231,8 @@ class WarmupCosineLR(_ClosedFormLR):
         total_steps: Optimizer steps in the whole run, >= 1.
         num_cycles: Cosine periods over the decay, > 0; ``0.5`` is one half-cosine.
         min_lr_ratio: Floor of the cosine as a fraction of each group's base LR, in ``[0, 1]``.
-        last_epoch: Optimizer steps already taken when resuming; ``-1`` for a new run.
+        last_epoch: ``-1`` for a new run. To resume after ``n`` optimizer steps, ``n - 1`` (torch's
+            convention; see the module docstring); every param group needs ``"initial_lr"``.
     """
 
     def __init__(
@@ -212,7 +248,7 @@ class WarmupCosineLR(_ClosedFormLR):
         self.warmup_steps, self.total_steps = _check_warmup_and_total(warmup_steps, total_steps)
         self.num_cycles = check_real(num_cycles, "num_cycles", low=0.0, low_open=True)
         self.min_lr_ratio = check_real(min_lr_ratio, "min_lr_ratio", low=0.0, high=1.0)
-        super().__init__(optimizer, _check_last_epoch(last_epoch))
+        super().__init__(optimizer, last_epoch)
 
     def _factor(self, step: int) -> float:
         return warmup_cosine_factor(
@@ -245,7 +281,8 @@ class WarmupPolyLR(_ClosedFormLR):
         lr_end: Final LR of a group whose base LR is ``optimizer.defaults["lr"]``,
             ``0 <= lr_end < optimizer.defaults["lr"]``.
         power: Exponent of the decay, > 0; ``1.0`` is linear.
-        last_epoch: Optimizer steps already taken when resuming; ``-1`` for a new run.
+        last_epoch: ``-1`` for a new run. To resume after ``n`` optimizer steps, ``n - 1`` (torch's
+            convention; see the module docstring); every param group needs ``"initial_lr"``.
     """
 
     def __init__(
@@ -270,7 +307,7 @@ class WarmupPolyLR(_ClosedFormLR):
                 "lr_end must be < optimizer.defaults['lr'], the LR the decay starts from "
                 f"(got lr_end={self.lr_end!r}, optimizer.defaults['lr']={self.lr_init!r})"
             )
-        super().__init__(optimizer, _check_last_epoch(last_epoch))
+        super().__init__(optimizer, last_epoch)
 
     def _factor(self, step: int) -> float:
         return warmup_poly_factor(
@@ -297,7 +334,8 @@ class InverseSqrtLR(_ClosedFormLR):
         timescale: transformers' time scale, >= 1; ``None`` means ``warmup_steps`` (10 000 if that
             is 0). Must be ``None`` with ``d_model``.
         d_model: Model width for the Vaswani form, >= 1, or ``None`` for the transformers form.
-        last_epoch: Optimizer steps already taken when resuming; ``-1`` for a new run.
+        last_epoch: ``-1`` for a new run. To resume after ``n`` optimizer steps, ``n - 1`` (torch's
+            convention; see the module docstring); every param group needs ``"initial_lr"``.
     """
 
     def __init__(
@@ -309,12 +347,12 @@ class InverseSqrtLR(_ClosedFormLR):
         last_epoch: int = -1,
     ) -> None:
         check_optimizer(optimizer)
-        self.warmup_steps = check_int(warmup_steps, "warmup_steps", low=0)
-        self.timescale = None if timescale is None else check_int(timescale, "timescale", low=1)
-        self.d_model = None if d_model is None else check_int(d_model, "d_model", low=1)
+        self.warmup_steps = check_steps(warmup_steps, "warmup_steps", low=0)
+        self.timescale = None if timescale is None else check_steps(timescale, "timescale", low=1)
+        self.d_model = None if d_model is None else check_int(d_model, "d_model", low=1, high=MAX_STEPS)
         # Evaluating the schedule once checks how the three combine, with the same messages.
         inverse_sqrt_factor(0, self.warmup_steps, self.timescale, self.d_model)
-        super().__init__(optimizer, _check_last_epoch(last_epoch))
+        super().__init__(optimizer, last_epoch)
 
     def _factor(self, step: int) -> float:
         return inverse_sqrt_factor(step, self.warmup_steps, self.timescale, self.d_model)
@@ -338,7 +376,8 @@ class WarmupStableDecayLR(_ClosedFormLR):
         decay: ``"linear"``, ``"cosine"`` or ``"1-sqrt"``.
         min_lr_ratio: Start of the warmup and floor of the decay, as a fraction of each group's
             base LR, in ``[0, 1]``.
-        last_epoch: Optimizer steps already taken when resuming; ``-1`` for a new run.
+        last_epoch: ``-1`` for a new run. To resume after ``n`` optimizer steps, ``n - 1`` (torch's
+            convention; see the module docstring); every param group needs ``"initial_lr"``.
     """
 
     def __init__(
@@ -352,12 +391,12 @@ class WarmupStableDecayLR(_ClosedFormLR):
         last_epoch: int = -1,
     ) -> None:
         check_optimizer(optimizer)
-        self.warmup_steps = check_int(warmup_steps, "warmup_steps", low=0)
-        self.stable_steps = check_int(stable_steps, "stable_steps", low=0)
-        self.decay_steps = check_int(decay_steps, "decay_steps", low=0)
+        self.warmup_steps = check_steps(warmup_steps, "warmup_steps", low=0)
+        self.stable_steps = check_steps(stable_steps, "stable_steps", low=0)
+        self.decay_steps = check_steps(decay_steps, "decay_steps", low=0)
         self.decay = check_choice(decay, "decay", WSD_DECAYS)
         self.min_lr_ratio = check_real(min_lr_ratio, "min_lr_ratio", low=0.0, high=1.0)
-        super().__init__(optimizer, _check_last_epoch(last_epoch))
+        super().__init__(optimizer, last_epoch)
 
     def _factor(self, step: int) -> float:
         return wsd_factor(
@@ -440,7 +479,7 @@ class WarmupReduceLROnPlateau(LRScheduler):
         eps: float = 1e-8,
     ) -> None:
         check_optimizer(optimizer)
-        self.warmup_steps = check_int(warmup_steps, "warmup_steps", low=0)
+        self.warmup_steps = check_steps(warmup_steps, "warmup_steps", low=0)
         # The checks come first so that errors name our parameters; torch checks little itself.
         plateau_args: dict[str, Any] = {
             "mode": check_choice(mode, "mode", ("min", "max")),
@@ -493,6 +532,7 @@ class WarmupReduceLROnPlateau(LRScheduler):
             raise TypeError(
                 f"metrics must be a number or a one-element tensor (got metrics={metrics!r})"
             ) from None
+        check_scheduler_groups(self)
         self.last_epoch += 1
         if self.last_epoch < self.warmup_steps:
             self._set_warmup_lrs()

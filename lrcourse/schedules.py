@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 
-from lrcourse._validate import check_choice, check_int, check_not_greater, check_real
+from lrcourse._validate import MAX_STEPS, check_choice, check_int, check_not_greater, check_real, check_steps
 
 __all__ = [
     "WSD_DECAYS",
@@ -41,12 +41,12 @@ WSD_DECAYS: tuple[str, ...] = ("linear", "cosine", "1-sqrt")
 
 
 def _check_step(step: int) -> int:
-    return check_int(step, "step", low=0)
+    return check_steps(step, "step", low=0)
 
 
 def _check_warmup_and_total(warmup_steps: int, total_steps: int) -> tuple[int, int]:
-    warmup_steps = check_int(warmup_steps, "warmup_steps", low=0)
-    total_steps = check_int(total_steps, "total_steps", low=1)
+    warmup_steps = check_steps(warmup_steps, "warmup_steps", low=0)
+    total_steps = check_steps(total_steps, "total_steps", low=1)
     check_not_greater(warmup_steps, "warmup_steps", total_steps, "total_steps")
     return warmup_steps, total_steps
 
@@ -70,7 +70,7 @@ def warmup_ramp_factor(step: int, warmup_steps: int) -> float:
         The multiplier of the base LR, in ``(0, 1]``.
     """
     step = _check_step(step)
-    warmup_steps = check_int(warmup_steps, "warmup_steps", low=0)
+    warmup_steps = check_steps(warmup_steps, "warmup_steps", low=0)
     # 1. linear warmup that includes its end point, so no step is spent at LR 0
     if step < warmup_steps:
         return (step + 1) / warmup_steps
@@ -97,7 +97,7 @@ def warmup_exp_factor(step: int, warmup_steps: int, gamma: float) -> float:
         The multiplier of the base LR, in ``[0, 1]``.
     """
     step = _check_step(step)
-    warmup_steps = check_int(warmup_steps, "warmup_steps", low=0)
+    warmup_steps = check_steps(warmup_steps, "warmup_steps", low=0)
     gamma = check_real(gamma, "gamma", low=0.0)
     # 1. linear warmup reaching 1 at step warmup_steps - 1
     if step < warmup_steps:
@@ -117,7 +117,7 @@ def warmup_constant_factor(step: int, warmup_steps: int) -> float:
         ``step / warmup_steps`` during warmup, then ``1.0`` forever.
     """
     step = _check_step(step)
-    warmup_steps = check_int(warmup_steps, "warmup_steps", low=0)
+    warmup_steps = check_steps(warmup_steps, "warmup_steps", low=0)
     # 1. linear warmup from 0
     if step < warmup_steps:
         return float(step) / float(max(1.0, warmup_steps))
@@ -265,11 +265,11 @@ def inverse_sqrt_factor(
         The multiplier of the base LR.
     """
     step = _check_step(step)
-    warmup_steps = check_int(warmup_steps, "warmup_steps", low=0)
+    warmup_steps = check_steps(warmup_steps, "warmup_steps", low=0)
     if timescale is not None:
-        timescale = check_int(timescale, "timescale", low=1)
+        timescale = check_steps(timescale, "timescale", low=1)
     if d_model is not None:
-        d_model = check_int(d_model, "d_model", low=1)
+        d_model = check_int(d_model, "d_model", low=1, high=MAX_STEPS)
         if timescale is not None:
             raise ValueError(
                 "timescale must be None when d_model is given: they select different forms "
@@ -321,9 +321,9 @@ def wsd_factor(
         ``warmup_steps + stable_steps + decay_steps`` on.
     """
     step = _check_step(step)
-    warmup_steps = check_int(warmup_steps, "warmup_steps", low=0)
-    stable_steps = check_int(stable_steps, "stable_steps", low=0)
-    decay_steps = check_int(decay_steps, "decay_steps", low=0)
+    warmup_steps = check_steps(warmup_steps, "warmup_steps", low=0)
+    stable_steps = check_steps(stable_steps, "stable_steps", low=0)
+    decay_steps = check_steps(decay_steps, "decay_steps", low=0)
     decay = check_choice(decay, "decay", WSD_DECAYS)
     min_lr_ratio = check_real(min_lr_ratio, "min_lr_ratio", low=0.0, high=1.0)
     # 1. linear warmup from min_lr_ratio to 1

@@ -1057,3 +1057,145 @@ def test_numpy_arguments_are_stored_as_plain_python_numbers() -> None:
     assert type(state["warmup_steps"]) is int and type(state["gamma"]) is float
     state = save_and_load(build_plateau(make_optimizer(), warmup=np.int64(2)).state_dict())
     assert type(state["warmup_steps"]) is int
+
+
+# --- huge values are refused before the optimizer is touched ----------------------------------------
+
+HUGE = 10**400  # no float holds it: float(HUGE) raises OverflowError
+# (constructor, parameter, lowest valid value) for every integer count a constructor takes
+HUGE_CASES = [
+    (name, parameter, 1 if parameter in ("total_steps", "timescale", "d_model") else 0)
+    for name, (cls, _) in CONSTRUCTORS.items()
+    for parameter in inspect.signature(cls).parameters
+    if parameter in ("warmup_steps", "total_steps", "stable_steps", "decay_steps", "timescale", "d_model")
+]
+
+
+@pytest.mark.parametrize(("name", "parameter", "low"), HUGE_CASES, ids=[f"{n}-{p}" for n, p, _ in HUGE_CASES])
+def test_a_huge_count_is_refused_up_front_and_leaves_the_optimizer_untouched(name: str, parameter: str, low: int) -> None:
+    optimizer = make_optimizer()
+    before = [dict(group) for group in optimizer.param_groups]
+    overrides = {parameter: HUGE}
+    if parameter == "warmup_steps" and "total_steps" in inspect.signature(CONSTRUCTORS[name][0]).parameters:
+        overrides["total_steps"] = HUGE  # so that warmup_steps <= total_steps is not what fails
+    if parameter == "d_model":
+        overrides["warmup_steps"] = 3
+    message = f"{parameter} must be an integer >= {low} and <= 2**53 (got {parameter}=1.000e+400)"
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        build(name, overrides, optimizer)
+    assert [dict(group) for group in optimizer.param_groups] == before  # no initial_lr written
+
+
+def test_warmup_linear_with_a_huge_total_names_it() -> None:
+    optimizer = make_optimizer()
+    with pytest.raises(ValueError, match=re.escape(
+        "total_steps must be an integer >= 1 and <= 2**53 (got total_steps=1.000e+400)"
+    )):
+        warmup_linear(optimizer, 0, 10**400)
+    assert all("initial_lr" not in group for group in optimizer.param_groups)
+
+
+def test_a_huge_real_is_refused_like_any_non_finite_value() -> None:
+    optimizer = make_optimizer()
+    with pytest.raises(ValueError, match=re.escape("gamma must be a finite number >= 0 (got gamma=1.000e+400)")):
+        WarmupLR(optimizer, 3, gamma=HUGE)
+    assert all("initial_lr" not in group for group in optimizer.param_groups)
+
+
+@pytest.mark.parametrize(
+    "name", [name for name, (cls, _) in CONSTRUCTORS.items() if "last_epoch" in inspect.signature(cls).parameters]
+)
+def test_a_huge_last_epoch_is_refused(name: str) -> None:
+    optimizer = make_optimizer()
+    for group in optimizer.param_groups:
+        group["initial_lr"] = group["lr"]
+    with pytest.raises(ValueError, match=re.escape(
+        "last_epoch must be an integer >= -1 and <= 2**53 - 1 (got last_epoch=1.000e+400)"
+    )):
+        build(name, {"last_epoch": HUGE}, optimizer)
+
+
+def test_the_largest_count_still_builds() -> None:
+    scheduler = warmup_linear(make_optimizer(), 2**53, 2**53)
+    assert scheduler.get_last_lr() == [0.0, 0.0]  # step 0 of a ramp from zero
+
+
+# --- resuming with last_epoch: torch's convention, steps taken - 1 -----------------------------------
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda opt, **kw: warmup_cosine(opt, warmup_steps=5, total_steps=30, **kw),
+        lambda opt, **kw: WarmupLR(opt, warmup_steps=5, gamma=0.1, **kw),
+        lambda opt, **kw: wsd(opt, warmup_steps=3, stable_steps=4, decay_steps=10, **kw),
+    ],
+    ids=["warmup_cosine", "WarmupLR", "wsd"],
+)
+def test_resuming_with_last_epoch_after_8_steps_passes_7(make: Callable[..., LRScheduler]) -> None:
+    optimizer = make_optimizer()
+    scheduler = make(optimizer)
+    uninterrupted = []
+    for _ in range(20):
+        uninterrupted.append(group_lrs(optimizer))
+        optimizer.step()
+        scheduler.step()
+    # A run stopped after 8 steps, whose optimizer state (with each group's initial_lr) was kept.
+    optimizer = make_optimizer()
+    scheduler = make(optimizer)
+    for _ in range(8):
+        optimizer.step()
+        scheduler.step()
+    saved = save_and_load(optimizer.state_dict())
+    assert [group["initial_lr"] for group in saved["param_groups"]] == list(BASE_LRS)
+
+    resumed_optimizer = make_optimizer()
+    resumed_optimizer.load_state_dict(saved)
+    resumed = make(resumed_optimizer, last_epoch=7)
+    assert resumed.last_epoch == 8
+    resumed_lrs = []
+    for _ in range(8, 20):
+        resumed_lrs.append(group_lrs(resumed_optimizer))
+        resumed_optimizer.step()
+        resumed.step()
+    assert resumed_lrs == uninterrupted[8:]
+    # last_epoch=8 ("8 steps taken") would resume one step ahead, at step 9's LR.
+    ahead_optimizer = make_optimizer()
+    ahead_optimizer.load_state_dict(saved)
+    make(ahead_optimizer, last_epoch=8)
+    assert group_lrs(ahead_optimizer) == uninterrupted[9] != uninterrupted[8]
+
+
+def test_resuming_with_last_epoch_needs_initial_lr() -> None:
+    optimizer = make_optimizer()
+    with pytest.raises(KeyError, match="initial_lr"):
+        warmup_cosine(optimizer, warmup_steps=5, total_steps=30, last_epoch=7)
+
+
+def test_every_last_epoch_docstring_states_the_convention() -> None:
+    for cls, _ in CONSTRUCTORS.values():
+        if "last_epoch" in inspect.signature(cls).parameters:
+            doc = " ".join(cls.__doc__.split())
+            assert "last_epoch: ``-1`` for a new run. To resume after ``n`` optimizer steps, ``n - 1``" in doc, cls
+            assert "steps already taken" not in doc, cls
+
+
+# --- param groups added after the scheduler was built -------------------------------------------------
+
+
+@pytest.mark.parametrize("name", CONSTRUCTORS)
+def test_a_group_added_after_the_scheduler_is_refused_with_the_fix(name: str) -> None:
+    optimizer = make_optimizer()
+    scheduler = build(name, {}, optimizer)
+    optimizer.add_param_group({"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 0.3})
+    optimizer.step()
+    message = (
+        f"the optimizer has 3 param groups but scheduler ({type(scheduler).__name__}) was built for 2: "
+        "a group added with optimizer.add_param_group() after the scheduler was built has no base LR "
+        "and would not be scheduled. Add every param group before building the scheduler, or build "
+        "a new scheduler after adding the group"
+    )
+    last_epoch = scheduler.last_epoch
+    with pytest.raises(RuntimeError, match=f"^{re.escape(message)}$"):
+        scheduler.step(1.0) if isinstance(scheduler, WarmupReduceLROnPlateau) else scheduler.step()
+    assert scheduler.last_epoch == last_epoch  # refused before anything moved
