@@ -9,14 +9,47 @@ that each optimizer step would use.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+import numbers
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, overload
 
+import numpy as np
 import torch
 
-from ._validate import check_int, check_lr
+from ._validate import check_int, check_lr, check_scheduler_groups
 
 __all__ = ["preview"]
+
+
+def _metric_value(value: Any, name: str) -> float:
+    # Every real number type counts (int, float, NumPy scalars, Fraction) and one-element tensors
+    # or arrays, as ReduceLROnPlateau takes them; bool does not (True is never a loss).
+    if (isinstance(value, np.ndarray) and value.size == 1) or (isinstance(value, torch.Tensor) and value.numel() == 1):
+        value = value.item()
+    if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a real number (got {name}={value!r} of type {type(value).__name__})")
+    try:
+        result = float(value)
+    except OverflowError:
+        result = math.inf
+    if not math.isfinite(result):
+        raise ValueError(
+            f"{name} must be finite: NaN and infinities are not metrics a schedule can compare "
+            f"(got {name}={value!r})"
+        )
+    return result
+
+
+def _check_metrics(metrics: Any, steps: int) -> list[float]:
+    if isinstance(metrics, (str, bytes, Mapping)) or not isinstance(metrics, Iterable):
+        raise TypeError(
+            "metrics must be a sequence or array of real numbers, one per step "
+            f"(got metrics of type {type(metrics).__name__})"
+        )
+    values = list(metrics)
+    if len(values) != steps:
+        raise ValueError(f"metrics must hold one value per step (got {len(values)} values for steps={steps})")
+    return [_metric_value(value, f"metrics[{i}]") for i, value in enumerate(values)]
 
 
 @overload
@@ -55,7 +88,8 @@ def preview(
         steps: how many optimizer steps to record (the scheduler is stepped after each).
         base_lr: the LR the optimizer starts with; a sequence gives one parameter group per value.
         metrics: for ``ReduceLROnPlateau``-style schedulers, the metric passed to each
-            ``scheduler.step(metric)``; must hold ``steps`` values.
+            ``scheduler.step(metric)``: ``steps`` finite real numbers (a list, a NumPy array, a
+            tensor...), each passed on as a Python float.
 
     Returns:
         ``lrs[s]``, the LR of optimizer step ``s``, for a single ``base_lr``; for a sequence of
@@ -72,12 +106,7 @@ def preview(
     if many and not lrs:
         raise ValueError("base_lr must hold at least one learning rate (got an empty sequence)")
     if metrics is not None:
-        metrics = list(metrics)
-        if len(metrics) != steps:
-            raise ValueError(f"metrics must hold one value per step (got {len(metrics)} values for steps={steps})")
-        bad = [m for m in metrics if not isinstance(m, (int, float)) or not math.isfinite(m)]
-        if bad:
-            raise ValueError(f"metrics must be finite numbers (got {bad[0]!r})")
+        metrics = _check_metrics(metrics, steps)
 
     groups = [{"params": [torch.zeros(1, requires_grad=True)], "lr": lr} for lr in lrs]
     optimizer = torch.optim.SGD(groups, lr=lrs[0], momentum=0.9)
@@ -88,6 +117,7 @@ def preview(
             "(the returned object is not attached to it); write e.g. "
             "`lambda opt: StepLR(opt, step_size=10)`, not a scheduler of your training optimizer"
         )
+    check_scheduler_groups(scheduler, "the scheduler make_scheduler returned")
 
     per_group: list[list[float]] = [[] for _ in lrs]
     for step in range(steps):

@@ -7,11 +7,12 @@ only advances when the optimizer really stepped, which under mixed precision is 
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import torch
 
-from lrcourse._validate import check_bool, check_int, check_optimizer, check_real
+from lrcourse._validate import _show_number, check_bool, check_int, check_optimizer, check_real
 
 __all__ = ["epochs_to_steps", "scaler_step", "steps_per_epoch", "steps_to_epochs"]
 
@@ -78,8 +79,15 @@ def epochs_to_steps(epochs: float, steps_per_epoch: int) -> int:
     """
     steps_per_epoch = check_int(steps_per_epoch, "steps_per_epoch", low=1)
     if isinstance(epochs, numbers.Integral) and not isinstance(epochs, bool):
-        return check_int(epochs, "epochs", low=0) * steps_per_epoch
-    return round(check_real(epochs, "epochs", low=0.0) * steps_per_epoch)
+        return check_int(epochs, "epochs", low=0) * steps_per_epoch  # exact, never through a float
+    product = check_real(epochs, "epochs", low=0.0) * steps_per_epoch
+    if not math.isfinite(product):
+        # 1e308 epochs is a finite float, but not its product: refuse it here, not in round().
+        raise ValueError(
+            "epochs * steps_per_epoch must be a finite number of steps "
+            f"(got epochs={epochs!r}, steps_per_epoch={steps_per_epoch}, whose product overflows)"
+        )
+    return round(product)
 
 
 def steps_to_epochs(steps: int, steps_per_epoch: int) -> float:
@@ -94,7 +102,13 @@ def steps_to_epochs(steps: int, steps_per_epoch: int) -> float:
     """
     steps = check_int(steps, "steps", low=0)
     steps_per_epoch = check_int(steps_per_epoch, "steps_per_epoch", low=1)
-    return steps / steps_per_epoch
+    try:
+        return steps / steps_per_epoch
+    except OverflowError:  # int / int is exact until the quotient leaves float64's range
+        raise ValueError(
+            "steps / steps_per_epoch must fit in a float "
+            f"(got steps={_show_number(steps)}, steps_per_epoch={_show_number(steps_per_epoch)})"
+        ) from None
 
 
 def scaler_step(scaler: torch.amp.GradScaler, optimizer: torch.optim.Optimizer) -> bool:

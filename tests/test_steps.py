@@ -290,3 +290,29 @@ INVALID: list[tuple[str, str, dict[str, Any], type[Exception], str]] = [
     test_every_parameter_has_a_validation_case,
     test_every_public_function_is_covered_by_the_table,
 ) = validation_table_tests(steps_module, FUNCTIONS, INVALID)
+
+# --- values too large for a float are refused with the usual message, not an OverflowError -------
+
+
+def test_epochs_to_steps_refuses_an_overflowing_product() -> None:
+    message = (
+        "epochs * steps_per_epoch must be a finite number of steps "
+        "(got epochs=1e+308, steps_per_epoch=10, whose product overflows)"
+    )
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        epochs_to_steps(1e308, 10)
+    assert epochs_to_steps(1e300, 10) == round(1e301)  # large, finite: still converted
+
+
+def test_epochs_to_steps_refuses_a_huge_integer_given_as_a_fraction() -> None:
+    import fractions
+
+    with pytest.raises(ValueError, match=re.escape("epochs must be a finite number >= 0 (got epochs=1.000e+400)")):
+        epochs_to_steps(fractions.Fraction(10**400), 10)
+
+
+def test_steps_to_epochs_refuses_a_quotient_beyond_float() -> None:
+    message = "steps / steps_per_epoch must fit in a float (got steps=1.000e+400, steps_per_epoch=10)"
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        steps_to_epochs(10**400, 10)
+    assert steps_to_epochs(10**400, 10**399) == 10.0
