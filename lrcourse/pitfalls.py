@@ -22,36 +22,18 @@ Two things go wrong when a run is stopped and resumed (the "Pitfalls gallery" ch
 from __future__ import annotations
 
 import io
-import math
-import numbers
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, overload
 
 import torch
 
-from ._validate import check_choice, check_int, check_lr
+from ._validate import check_choice, check_int, check_lr, check_scheduler_groups
+from .scheduler_settings import NOT_SETTINGS, setting_changes
 
 __all__ = ["load_scheduler_state", "resumed_lrs", "scheduler_changes"]
 
 #: ``resumed_lrs`` load orders: the correct one first.
 ORDERS: tuple[str, ...] = ("scheduler_first", "optimizer_first")
-
-# State that changes as the schedule runs, rather than settings chosen when it was built. These
-# keys are never compared (at any depth: SequentialLR nests its schedulers' states).
-_PROGRESS_KEYS = frozenset(
-    {
-        "last_epoch",
-        "_step_count",
-        "_last_lr",
-        "_get_lr_called_within_step",
-        "_is_initial",
-        # ReduceLROnPlateau and lrcourse.WarmupReduceLROnPlateau
-        "best",
-        "num_bad_epochs",
-        "cooldown_counter",
-    }
-)
-
 
 def _check_callable(value: Any, name: str) -> Callable[..., Any]:
     if not callable(value):
@@ -78,6 +60,7 @@ def _build(make_scheduler: Callable[..., Any], optimizer: torch.optim.Optimizer,
             f"{name} must build its scheduler on the optimizer it is given (the returned object is "
             "not attached to it); write e.g. `lambda opt: StepLR(opt, step_size=10)`"
         )
+    check_scheduler_groups(scheduler, name)
     return scheduler
 
 
@@ -192,49 +175,6 @@ def resumed_lrs(
     return per_group if many else per_group[0]
 
 
-def _is_plain(value: Any) -> bool:
-    """Numbers, strings, booleans and None, or lists, tuples and dicts of them."""
-    if value is None or isinstance(value, (str, bool, numbers.Number)):
-        return True
-    if isinstance(value, (list, tuple)):
-        return all(_is_plain(item) for item in value)
-    if isinstance(value, Mapping):
-        return all(isinstance(key, str) and _is_plain(item) for key, item in value.items())
-    return False
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
-        return True
-    return bool(a == b)
-
-
-def _diff(saved: Any, current: Any, path: str, out: dict[str, tuple[Any, Any]]) -> None:
-    if isinstance(saved, Mapping) and isinstance(current, Mapping):
-        for key, value in saved.items():
-            if key in _PROGRESS_KEYS or key not in current:
-                continue
-            _diff(value, current[key], f"{path}.{key}" if path else str(key), out)
-        return
-    if (
-        isinstance(saved, (list, tuple))
-        and isinstance(current, (list, tuple))
-        and len(saved) == len(current)
-        and any(isinstance(item, Mapping) for item in saved)
-    ):
-        # A list of nested states (SequentialLR's schedulers): compare element by element.
-        for i, (a, b) in enumerate(zip(saved, current)):
-            _diff(a, b, f"{path}[{i}]", out)
-        return
-    if not (_is_plain(saved) and _is_plain(current)):
-        return  # callables, tensors, objects: nothing a reader could compare by value
-    # torch.load gives back what torch.save got, but a hand-made state may mix tuples and lists.
-    saved = list(saved) if isinstance(saved, tuple) else saved
-    current = list(current) if isinstance(current, tuple) else current
-    if not _same(saved, current):
-        out[path] = (saved, current)
-
-
 def _check_scheduler(scheduler: Any) -> Any:
     # Duck-typed so that schedulers that are not torch LRScheduler subclasses (timm's) work too;
     # an optimizer has both methods but is never what is meant.
@@ -261,12 +201,13 @@ def _check_state(state_dict: Any) -> Mapping[str, Any]:
 def scheduler_changes(scheduler: Any, state_dict: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
     """Return the settings whose value in ``state_dict`` differs from ``scheduler``'s.
 
-    Settings are the entries of ``scheduler.state_dict()`` that hold numbers, strings, booleans or
-    None (and lists or dicts of them): ``total_steps``, ``T_max``, ``base_lrs``, ``milestones``...
-    Progress (``last_epoch``, the step count, the last LRs, a plateau's best value) is not a
-    setting and is not compared; neither are callables such as a ``LambdaLR``'s function, which
-    ``state_dict()`` does not save. States nested in a ``SequentialLR`` are compared entry by entry
-    and named like ``"_schedulers[1].T_max"``.
+    Settings are the entries of ``scheduler.state_dict()`` read by
+    :func:`lrcourse.scheduler_settings.settings` (the same reading ``train`` stores in a
+    checkpoint): ``total_steps``, ``T_max``, ``base_lrs``, ``milestones``... Progress
+    (``last_epoch``, the step count, the last LRs, a plateau's best value) is not a setting and is
+    not compared; neither are callables such as a ``LambdaLR``'s function, which ``state_dict()``
+    does not save. States nested in a ``SequentialLR`` are compared entry by entry and named like
+    ``"_schedulers[1].T_max"``.
 
     Args:
         scheduler: The scheduler about to be loaded, built with the current settings.
@@ -277,9 +218,7 @@ def scheduler_changes(scheduler: Any, state_dict: Mapping[str, Any]) -> dict[str
     """
     _check_scheduler(scheduler)
     state_dict = _check_state(state_dict)
-    out: dict[str, tuple[Any, Any]] = {}
-    _diff(state_dict, scheduler.state_dict(), "", out)
-    return out
+    return setting_changes(state_dict, scheduler.state_dict())
 
 
 def load_scheduler_state(
@@ -317,8 +256,8 @@ def load_scheduler_state(
     for name in allowed:
         if not isinstance(name, str):
             raise TypeError(f"allow_changes must hold setting names (got {name!r} of type {type(name).__name__})")
-        if name in _PROGRESS_KEYS or name not in current or name not in state_dict:
-            settings = sorted(key for key in current if key not in _PROGRESS_KEYS and key in state_dict)
+        if name in NOT_SETTINGS or name not in current or name not in state_dict:
+            settings = sorted(key for key in current if key not in NOT_SETTINGS and key in state_dict)
             raise ValueError(
                 f"allow_changes names {name!r}, which is not a top-level setting of this "
                 f"{type(scheduler).__name__} (settings: {', '.join(settings)})"
