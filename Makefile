@@ -12,7 +12,7 @@ CHAPTERS := $(sort $(wildcard book/[0-9][0-9]_*.ipynb))
 # broken reference, --all rebuilds unchanged pages, --keep-going lists all problems at once.
 BUILD_FLAGS := --all -W -n --keep-going
 
-.PHONY: book test unit nbval site-check notebooks serve clean
+.PHONY: book test unit nbval site-check notebooks student serve clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ test: unit nbval site-check
 
 notebooks: $(STAMP)
 	$(PY) scripts/execute_notebooks.py $(CHAPTERS)
+
+# Copies of the chapters for students: no solutions, no stored answers (scripts/student_edition.py).
+student: $(STAMP)
+	$(PY) scripts/student_edition.py student
 
 serve: book
 	$(PY) -m http.server --directory _build/html --bind 127.0.0.1 8000
