@@ -12,7 +12,7 @@ CHAPTERS := $(sort $(wildcard book/[0-9][0-9]_*.ipynb))
 # broken reference, --all rebuilds unchanged pages, --keep-going lists all problems at once.
 BUILD_FLAGS := --all -W -n --keep-going
 
-.PHONY: book test unit nbval site-check notebooks student serve clean
+.PHONY: book test unit unit-oldest nbval site-check notebooks student serve clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,19 @@ book: $(STAMP)
 
 unit: $(STAMP)
 	$(PY) -m pytest tests
+
+# The unit tests under the oldest torch that pyproject.toml admits (with its torchvision), from
+# PyPI, in a venv of its own. Not part of `make test`: the first run downloads about 3 GB. The
+# deselected test checks that the main venv has constraints.txt's torch, which this one has not.
+OLDEST_VENV        := .venv-oldest
+OLDEST_TORCH       := 2.4.1
+OLDEST_TORCHVISION := 0.19.1
+unit-oldest:
+	@test -x $(OLDEST_VENV)/bin/python || $(PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+	    "torch==$(OLDEST_TORCH)" "torchvision==$(OLDEST_TORCHVISION)" -e ".[test]"
+	$(OLDEST_VENV)/bin/python -m pytest tests \
+	    --deselect tests/test_packaging.py::test_constraints_pin_a_torch_pair_that_imports_together
 
 # Smoke mode shrinks every run so all chapters execute on a 2-core CPU; only cells tagged
 # nbval-check-output are compared against the committed outputs.
