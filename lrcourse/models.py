@@ -7,6 +7,7 @@ name               what                             parameters  input  GFLOP fwd
 ``"resnet9"``      Page's DAWNBench ResNet-9         6 573 120  32×32      0.759        113.8
 ``"resnet18"``     CIFAR ResNet-18 (3×3 stem)       11 173 962  32×32      1.111        166.6
 ``"seed_resnet"``  ResNet-18, ImageNet stem, 96 px  11 181 642  96×96      0.666         99.9
+``"small"``        airbench shape, widths 16/32/32      36 456  32×32    0.00748          1.1
 ``"tiny"``         airbench shape, widths 8/16/16        9 640  32×32    0.00256          0.4
 =================  ===============================  ==========  =====  =========  ===========
 
@@ -15,8 +16,11 @@ multiply-add is 2 FLOP); "TFLOP/epoch" is a training epoch of 50 000 images, tak
 forward (forward + backward). The airbench net and ResNet-9 also run on smaller inputs (down to
 9×9 and 8×8).
 
-``"tiny"`` is for smoke runs and tests on a CPU, where even the airbench net takes about a second
-per batch of 32: it learns little, but runs every code path in milliseconds.
+``"small"`` is the net of the experiments' cpu size: 1/32 of the airbench net's FLOPs, so a
+2-core CPU trains it on a few thousand images in seconds per epoch, and it still learns the
+synthetic stand-in well enough for schedules to differ. ``"tiny"`` is for smoke runs and tests on
+a CPU, where even the airbench net takes about a second per batch of 32: it learns little, but
+runs every code path in milliseconds.
 
 Counts are for ``num_classes=10``; ``tests/test_models.py`` recomputes them layer by layer and
 checks the FLOP column. Every
@@ -37,6 +41,7 @@ __all__ = [
     "CifarResNet18",
     "ResNet9",
     "SeedResNet",
+    "SmallNet",
     "TinyNet",
     "build_model",
     "count_parameters",
@@ -215,6 +220,17 @@ class SeedResNet(_ResNet18):
         super().__init__(stem, num_classes)
 
 
+class SmallNet(AirbenchNet):
+    """:class:`AirbenchNet` with widths 16/32/32 and an 8-channel stem: 36 456 parameters.
+
+X
+    head 320.
+    """
+
+    def __init__(self, num_classes: int = 10):
+        super().__init__(num_classes, widths=(16, 32, 32), stem_width=8)
+
+
 class TinyNet(AirbenchNet):
     """:class:`AirbenchNet` with widths 8/16/16 and an 8-channel stem: 9 640 parameters.
 
@@ -230,6 +246,7 @@ _MODELS: dict[str, type[nn.Module]] = {
     "resnet9": ResNet9,
     "resnet18": CifarResNet18,
     "seed_resnet": SeedResNet,
+    "small": SmallNet,
     "tiny": TinyNet,
 }
 MODEL_NAMES: tuple[str, ...] = tuple(_MODELS)

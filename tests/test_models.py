@@ -49,11 +49,12 @@ EXPECTED = {
     "resnet9": resnet9_count(),
     "resnet18": conv(3, 64, 3) + bn(64) + resnet18_stages_count() + 512 * 10 + 10,
     "seed_resnet": conv(3, 64, 7) + bn(64) + resnet18_stages_count() + 512 * 10 + 10,
+    "small": airbench_count((16, 32, 32), 8),
     "tiny": airbench_count((8, 16, 16), 8),
 }
 # The numbers written in the docstrings and the module table.
 DOCUMENTED = {"airbench": 1_972_792, "resnet9": 6_573_120, "resnet18": 11_173_962,
-              "seed_resnet": 11_181_642, "tiny": 9_640}
+              "seed_resnet": 11_181_642, "small": 36_456, "tiny": 9_640}
 
 
 def test_every_name_has_an_expected_count():
@@ -117,7 +118,7 @@ def test_num_classes_checked():
 
 
 # Forward GFLOP per image from the module table (multiply-add = 2 FLOP).
-FLOPS = {"airbench": 0.236, "resnet9": 0.759, "resnet18": 1.111, "seed_resnet": 0.666, "tiny": 0.00256}
+FLOPS = {"airbench": 0.236, "resnet9": 0.759, "resnet18": 1.111, "seed_resnet": 0.666, "small": 0.00748, "tiny": 0.00256}
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
