@@ -1,10 +1,11 @@
-"""Each chapter's measured run time: recorded by ``make notebooks``, shown in the introduction.
+"""Each chapter's measured run time: recorded by ``make notebooks``, shown on the time-budget page.
 
-``make notebooks`` (scripts/execute_notebooks.py) writes the wall time of every chapter it
-executes, at full size and in a clean kernel, into ``bench/chapter_times.json`` together with the
-machine it ran on. :func:`render` turns that file into the markdown table between the two markers
-in ``book/intro.md``; the executor rewrites the table there, and a test fails when the page and the
-file disagree, so no run time in the book is typed by hand.
+``make notebooks`` (scripts/execute_notebooks.py) executes every chapter in a clean kernel at full
+size (the committed outputs) and once more in smoke mode (``LRCOURSE_SMOKE=1``, what the test
+suite runs, not saved), and writes both wall times into ``bench/chapter_times.json`` together with
+the machine it ran on. :func:`render` turns that file into the markdown table between the two
+markers in ``book/time_budgets.md``; the executor rewrites the table there, and a test fails when
+the page and the file disagree, so no run time in the book is typed by hand.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMES = ROOT / "bench" / "chapter_times.json"
-INTRO = ROOT / "book" / "intro.md"
+PAGE = ROOT / "book" / "time_budgets.md"
 START, END = "<!-- chapter-times:start -->", "<!-- chapter-times:end -->"
 BLOCK = re.compile(re.escape(START) + r".*?" + re.escape(END), re.S)
 
@@ -44,10 +45,10 @@ def load() -> dict:
     return json.loads(TIMES.read_text()) if TIMES.exists() else {"chapters": {}}
 
 
-def record(chapter: str, seconds: float, info: dict) -> None:
-    """Store one chapter's time (atomically: a failed run never leaves half a file)."""
+def record(chapter: str, full: float, smoke: float, info: dict) -> None:
+    """Store one chapter's times (atomically: a failed run never leaves half a file)."""
     data = load()
-    data["chapters"][chapter] = {"seconds": round(seconds, 1), "machine": info}
+    data["chapters"][chapter] = {"full_seconds": round(full, 1), "smoke_seconds": round(smoke, 1), "machine": info}
     tmp = TIMES.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
     tmp.replace(TIMES)
@@ -59,26 +60,32 @@ def _device(info: dict) -> str:
     return f"CPU, {info['cores']} cores ({info['cpu']})"
 
 
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
 def render(data: dict) -> str:
     rows = [
         START,
-        "| chapter | full-size run, top to bottom | measured on |",
-        "|---|---|---|",
+        "| chapter | smoke size (test suite) | full size (the committed outputs) | measured on | GPU |",
+        "|---|---:|---:|---|---|",
     ]
     for chapter, entry in sorted(data["chapters"].items()):
-        seconds = entry["seconds"]
-        shown = f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
-        rows.append(f"| {{doc}}`{chapter.removesuffix('.ipynb')}` | {shown} | {_device(entry['machine'])} |")
+        gpu = "optional" if entry["machine"].get("gpu") else "not needed"
+        rows.append(
+            f"| {{doc}}`{chapter.removesuffix('.ipynb')}` | {_duration(entry['smoke_seconds'])} "
+            f"| {_duration(entry['full_seconds'])} | {_device(entry['machine'])} | {gpu} |"
+        )
     rows.append(END)
     return "\n".join(rows)
 
 
-def update_intro() -> None:
-    text = INTRO.read_text()
+def update_page() -> None:
+    text = PAGE.read_text()
     if not BLOCK.search(text):
-        raise SystemExit(f"{INTRO.name} has no {START} ... {END} block to write the table into")
-    INTRO.write_text(BLOCK.sub(lambda _: render(load()), text))
+        raise SystemExit(f"{PAGE.name} has no {START} ... {END} block to write the table into")
+    PAGE.write_text(BLOCK.sub(lambda _: render(load()), text))
 
 
 if __name__ == "__main__":
-    update_intro()
+    update_page()

@@ -78,8 +78,8 @@ def test_readme_lists_every_chapter():
         assert f"(book/{notebook.name})" in readme, f"README's chapter table lacks {notebook.name}"
 
 
-def test_intro_shows_the_recorded_chapter_times():
-    # The run times on the intro page come from bench/chapter_times.json (written by
+def test_time_budget_page_shows_the_recorded_chapter_times():
+    # The run times on the time-budget page come from bench/chapter_times.json (written by
     # make notebooks), never typed by hand.
     import sys
 
@@ -89,7 +89,7 @@ def test_intro_shows_the_recorded_chapter_times():
     data = chapter_times.load()
     chapters = {p.name for p in (ROOT / "book").glob("[0-9][0-9]_*.ipynb")}
     assert set(data["chapters"]) == chapters, "run make notebooks to time every chapter"
-    block = chapter_times.BLOCK.search((ROOT / "book/intro.md").read_text())
+    block = chapter_times.BLOCK.search((ROOT / "book/time_budgets.md").read_text())
     assert block and block.group(0) == chapter_times.render(data)
 
 
