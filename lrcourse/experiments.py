@@ -4,28 +4,30 @@ A **recipe** is a named schedule with fixed, documented choices, built by :func:
 a run of ``total_steps`` optimizer steps; every recipe uses the same budget and starts from (or
 peaks at) the optimizer's LR, so recipes differ in the shape of the curve only.
 
-A **sweep** (:func:`sweep`) trains every recipe with every seed and writes one JSON file per run,
-``<out>/<recipe>-seed<seed>.json`` (:func:`run_one` documents the contents), atomically. A run
-whose file exists is skipped, so a sweep that was interrupted is finished by running it again:
-the completed runs are kept, the interrupted one is redone (from its last epoch checkpoint in
-``<out>/.checkpoints/``), and no run is counted twice. :func:`summary_table` reports the mean ± std
-of the final-epoch accuracies per recipe, as markdown.
+:func:`run_one` trains one recipe with one seed and returns its result. A **sweep**
+(:func:`sweep`) trains every recipe with every seed and writes one JSON file per run,
+``<out>/<recipe>-seed<seed>.json``, atomically and never over another. It can be interrupted
+(Ctrl-C, a lost Colab session, SIGKILL) and finished by running it again, and several sweep
+processes can share one folder -- one per GPU, or the tasks of a cluster job array: each run is
+claimed with a lock file first, so it is trained once. :func:`summary_table` reports the mean ±
+std of the final-epoch accuracies per recipe, as markdown, counting each recipe and seed once.
 
 Data comes from a *provider*: ``data(seed) -> RunData``. :func:`cifar_data` builds one from
 :mod:`lrcourse.data` (real CIFAR-10 or the synthetic stand-in, a held-out validation split, GPU
 loaders); :func:`random_data` is tiny noise for tests. The command line is ``python -m lrcourse``.
+
+The pieces live in their own modules and are re-exported here: the sweep in ``lrcourse.sweeps``,
+result files and the summary in ``lrcourse.results``, the lock files in ``lrcourse.claims``, the
+time estimate in ``lrcourse.estimate``, the command line in ``lrcourse.cli``.
 """
 
 from __future__ import annotations
 
-import inspect
-import json
 import math
 import os
 import platform
-import statistics
 import subprocess
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,19 +36,24 @@ import torch
 from torch.optim import lr_scheduler
 
 from ._validate import check_choice, check_int, check_lr, check_optimizer, check_real
-from .checkpoint import atomic_write_text, check_config
 from .models import MODEL_NAMES, build_model
 from .param_groups import decay_groups
 from .schedulers import warmup_cosine, wsd
+from .results import RESULT_FORMAT, ResultError, load_results, read_result, result_path
+from .results import summary_table as _summary_table
+from .sweeps import SweepInterrupted, sweep
 from .train import PRECISIONS, evaluate, pick_device, pick_precision, seed_everything, train
 
 __all__ = [
     "RECIPES",
+    "ResultError",
     "RunData",
+    "SweepInterrupted",
     "cifar_data",
     "load_results",
     "make_recipe",
     "random_data",
+    "read_result",
     "result_path",
     "run_one",
     "summary_table",
@@ -56,7 +63,6 @@ __all__ = [
 RECIPES: tuple[str, ...] = (
     "constant", "step", "multistep", "exponential", "cosine", "warmup_cosine", "onecycle", "plateau", "wsd",
 )
-RESULT_FORMAT = "lrcourse-run/1"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -164,10 +170,22 @@ class RunData:
     description: str
 
 
-def _tensor_batches(x: torch.Tensor, y: torch.Tensor, batch_size: int, order: torch.Tensor, start: int = 0):
-    for i in range(start * batch_size, len(order), batch_size):
-        idx = order[i : i + batch_size]
-        yield x[idx], y[idx]
+class _TensorBatches:
+    """The batches of ``x, y`` in ``order`` from batch ``start`` on; sized, so progress bars show a total."""
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, order: torch.Tensor, start: int = 0):
+        self.x, self.y, self.batch_size, self.order, self.start = x, y, batch_size, order, start
+
+    def __len__(self) -> int:
+        return max(0, -(-len(self.order) // self.batch_size) - self.start)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        for i in range(self.start * self.batch_size, len(self.order), self.batch_size):
+            idx = self.order[i : i + self.batch_size]
+            yield self.x[idx], self.y[idx]
+
+
+_tensor_batches = _TensorBatches
 
 
 def random_data(
@@ -206,6 +224,17 @@ def random_data(
     return provider
 
 
+CIFAR10_TRAIN_IMAGES = 50_000  # in the real training split, and in the stand-in by default
+
+
+def _check_sizes(n: int, val_size: int, train_size: int | None) -> None:
+    if val_size >= n:
+        raise ValueError(f"val_size must be < the {n} training images, leaving some to train on (got val_size={val_size})")
+    if train_size is not None and train_size > n - val_size:
+        raise ValueError(f"train_size must be <= the {n - val_size} training images left after holding out "
+                         f"val_size={val_size} (got train_size={train_size})")
+
+
 def cifar_data(
     root: str | os.PathLike[str] = "data",
     source: str | None = None,
@@ -214,6 +243,8 @@ def cifar_data(
     device: str | torch.device | None = None,
     channels_last: bool | None = None,
     train_size: int | None = None,
+    url: str | None = None,
+    progress: bool | None = None,
 ) -> Callable[[int], RunData]:
     """A provider of CIFAR-10 (or the synthetic stand-in) from :mod:`lrcourse.data`.
 
@@ -222,22 +253,25 @@ def cifar_data(
     only evaluated at the end. Training batches are drawn by a ``TensorLoader`` seeded with the
     run's seed (order, crops and flips), on ``device``. ``train_size`` keeps only that many of the
     training images (the same ones in every run): a quick check on a CPU, not a result to compare
-    with full-size runs.
+    with full-size runs. ``url`` is a mirror of the real archive (default: the official one);
+    ``progress`` shows a bar while the stand-in is written. A ``val_size`` or ``train_size`` the
+    data does not have is refused before the data is downloaded or written (both sources have
+    50 000 training images), and checked again against the data loaded.
     """
     from . import data as lrdata  # imported here: the module is only needed for real sweeps
 
     device = pick_device() if device is None else torch.device(device)
     channels_last = device.type == "cuda" if channels_last is None else channels_last
-    train_split = lrdata.load_cifar10(root, "train", source=source)
-    test_split = lrdata.load_cifar10(root, "test", source=source)
-    train_idx, val_idx = lrdata.train_val_split(len(train_split), val_size, seed=0)
+    val_size = check_int(val_size, "val_size", low=1)
     if train_size is not None:
         train_size = check_int(train_size, "train_size", low=1)
-        if train_size > len(train_idx):
-            raise ValueError(
-                f"train_size must be <= the {len(train_idx)} training images left after holding out "
-                f"val_size={val_size} (got train_size={train_size})"
-            )
+    _check_sizes(CIFAR10_TRAIN_IMAGES, val_size, train_size)  # before any download
+    options = {"source": source, "progress": progress} | ({"url": url} if url else {})
+    train_split = lrdata.load_cifar10(root, "train", **options)
+    test_split = lrdata.load_cifar10(root, "test", **options)
+    _check_sizes(len(train_split), val_size, train_size)  # a stand-in written with other sizes
+    train_idx, val_idx = lrdata.train_val_split(len(train_split), val_size, seed=0)
+    if train_size is not None:
         train_idx = train_idx[:train_size]
     fit, val = train_split.subset(train_idx, "train"), train_split.subset(val_idx, "val")
 
@@ -259,7 +293,7 @@ def cifar_data(
 
 
 # ----------------------------------------------------------------------------------------------
-# One run, a sweep, the summary
+# One run
 # ----------------------------------------------------------------------------------------------
 
 
@@ -292,9 +326,36 @@ def _device_name(device: torch.device) -> str:
     return f"{device.type} ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
 
 
-def result_path(out: str | os.PathLike[str], recipe: str, seed: int) -> Path:
-    """Where :func:`sweep` writes the result of ``recipe`` with ``seed``."""
-    return Path(out) / f"{recipe}-seed{seed}.json"
+class _SGD(torch.optim.SGD):
+    """``torch.optim.SGD`` whose update, when the LR does not even fit the parameters' dtype
+    (``lr=1e300`` in float32), makes the parameters NaN instead of raising, as an update of that
+    size would in exact arithmetic. The loop then sees a NaN loss and records a diverged run."""
+
+    def step(self, closure: Any = None) -> Any:
+        try:
+            return super().step(closure)
+        except RuntimeError as error:
+            if "without overflow" not in str(error):
+                raise
+        with torch.no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is not None:
+                        p.fill_(math.nan)
+        return None
+
+
+def summary_table(out: str | os.PathLike[str]) -> str:
+    """A markdown table of the results in ``out``: per recipe, runs, diverged runs, final-epoch
+    val and test accuracy (%) as mean ± sample std over seeds, mean wall time. Each recipe and
+    seed counts once, whatever copies of its file lie around; lines below the table name every
+    ``*.json`` file that was not counted and why. Diverged runs count with the accuracy they
+    ended with. Lines above the table say what data, model and devices the runs used.
+
+    Raises:
+        FileNotFoundError: ``out`` holds no valid result.
+    """
+    return _summary_table(out, RECIPES)
 
 
 def run_one(
@@ -320,6 +381,16 @@ def run_one(
     a git checkout), ``wall_time`` (s), ``history`` (:meth:`lrcourse.history.History.to_dict`), ``final`` (the
     last epoch's ``val_loss``/``val_acc`` and the test split's ``test_loss``/``test_acc``; a
     diverged run is evaluated as it ended) and ``diverged``.
+
+    ``config`` also records ``torch_threads``, the number of torch intra-op threads: on a CPU,
+    1 and 2 threads give different numbers from the second step on, so a run resumes from
+    ``checkpoint_path`` only with the same count (else ``ConfigMismatchError`` names it). A loss
+    that overflows, even an LR too large for float32 (``lr=1e300``), is a diverged run, not an error.
+
+    Raises:
+        CheckpointError: ``checkpoint_path`` exists but is damaged (the caller may delete it and
+            start over, as :func:`sweep` does).
+        ConfigMismatchError: ``checkpoint_path`` was saved with other settings.
     """
     recipe = check_choice(recipe, "recipe", RECIPES)
     seed = check_int(seed, "seed", low=0)
@@ -334,17 +405,21 @@ def run_one(
         "momentum": check_real(momentum, "momentum", low=0.0, high=1.0, high_open=True),
         "weight_decay": check_real(weight_decay, "weight_decay", low=0.0),
         "optimizer": "SGD (nesterov)", "steps_per_epoch": run_data.steps_per_epoch,
-        "data": run_data.description, "precision": precision,
+        "data": run_data.description, "precision": precision, "torch_threads": torch.get_num_threads(),
     }
     seed_everything(seed)
     net = build_model(model_name)
     # Weights decay; biases and BatchNorm scales and shifts do not (lrcourse.decay_groups).
-    optimizer = torch.optim.SGD(decay_groups(net, config["weight_decay"]), lr=lr, momentum=config["momentum"],
-                                nesterov=config["momentum"] > 0)
+    optimizer = _SGD(decay_groups(net, config["weight_decay"]), lr=lr, momentum=config["momentum"],
+                     nesterov=config["momentum"] > 0)
     scheduler, cadence = make_recipe(recipe, optimizer, epochs * run_data.steps_per_epoch, run_data.steps_per_epoch)
     history = train(net, optimizer, scheduler, run_data.train_batches, epochs, cadence=cadence,
                     val_batches=run_data.val_batches, device=device, precision=precision, config=config,
                     checkpoint_path=checkpoint_path, resume=checkpoint_path is not None, progress=progress)
+    if not history.diverged and not all(bool(torch.isfinite(p).all()) for p in net.parameters()):
+        # The last update overflowed: no later loss was there to show it, but the weights do.
+        history.diverged, history.diverged_at = True, max(0, len(history.loss) - 1)
+        history.message = f"diverged at step {history.diverged_at}: the weights are no longer finite"
     test_loss, test_acc = evaluate(net, run_data.test_batches(), device=device, precision=precision,
                                    channels_last=device.type == "cuda")
     history_dict = history.to_dict()
@@ -360,109 +435,3 @@ def run_one(
     }
 
 
-# The settings a finished result must share with the sweep that finds it.
-_COMPARED = ("model", "epochs", "lr", "momentum", "weight_decay")
-_RUN_DEFAULTS = {name: p.default for name, p in inspect.signature(run_one).parameters.items()}
-
-
-def sweep(
-    recipes: Sequence[str],
-    seeds: Sequence[int],
-    out: str | os.PathLike[str],
-    data: Callable[[int], RunData],
-    *,
-    progress: bool | None = None,
-    log: Callable[[str], None] = print,
-    **run_kwargs: Any,
-) -> list[Path]:
-    """Run every recipe with every seed (see :func:`run_one` for ``run_kwargs``); resumable.
-
-    A run whose result file exists is skipped after checking that it was made with the same
-    settings (else ``ConfigMismatchError``: use another ``out``). A run in progress saves an epoch
-    checkpoint in ``<out>/.checkpoints/`` and continues from it if the sweep is restarted; the
-    checkpoint is deleted once the result is written. ``<out>/summary.md`` is rewritten at the end.
-
-    Returns:
-        The result files, one per (recipe, seed), in sweep order.
-    """
-    recipes = [check_choice(r, f"recipes[{i}]", RECIPES) for i, r in enumerate(recipes)]
-    seeds = [check_int(s, f"seeds[{i}]", low=0) for i, s in enumerate(seeds)]
-    if not recipes or not seeds:
-        raise ValueError(f"recipes and seeds must not be empty (got recipes={recipes}, seeds={seeds})")
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    paths, total = [], len(recipes) * len(seeds)
-    for i, (recipe, seed) in enumerate(((r, s) for r in recipes for s in seeds), start=1):
-        path = result_path(out, recipe, seed)
-        paths.append(path)
-        settings = {key: run_kwargs.get(key, _RUN_DEFAULTS[key]) for key in _COMPARED}
-        if path.exists():
-            saved = json.loads(path.read_text(encoding="utf-8"))
-            run_data = data(seed)  # the data settings count too: batch size, split, source
-            settings |= {"steps_per_epoch": run_data.steps_per_epoch, "data": run_data.description}
-            check_config({k: saved["config"].get(k) for k in settings}, settings, saved_name=f"result {path}")
-            log(f"[{i}/{total}] {recipe} seed {seed}: done already ({path.name})")
-            continue
-        log(f"[{i}/{total}] {recipe} seed {seed}: training")
-        ckpt = out / ".checkpoints" / f"{recipe}-seed{seed}.pt"
-        result = run_one(recipe, seed, data, checkpoint_path=ckpt, progress=progress, **run_kwargs)
-        atomic_write_text(path, json.dumps(result, indent=1, allow_nan=False) + "\n")
-        ckpt.unlink(missing_ok=True)
-        status = "DIVERGED, " if result["diverged"] else ""
-        log(f"[{i}/{total}] {recipe} seed {seed}: {status}test acc {result['final']['test_acc']:.4f} "
-            f"({result['wall_time']:.1f} s)")
-    atomic_write_text(out / "summary.md", summary_table(out))
-    return paths
-
-
-def load_results(out: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """Every result file in ``out`` (``*.json`` of format ``lrcourse-run/1``), sorted by name."""
-    results = []
-    for path in sorted(Path(out).glob("*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(data, dict) and data.get("format") == RESULT_FORMAT:
-            results.append(data)
-    return results
-
-
-def _mean_std(values: list[float]) -> str:
-    if not values:
-        return "–"
-    mean = 100 * statistics.fmean(values)
-    if len(values) == 1:
-        return f"{mean:.2f}"
-    return f"{mean:.2f} ± {100 * statistics.stdev(values):.2f}"
-
-
-def summary_table(out: str | os.PathLike[str]) -> str:
-    """A markdown table: per recipe, runs, diverged runs, final-epoch val and test accuracy (%)
-    as mean ± sample std over seeds, mean wall time. Diverged runs count with the accuracy they
-    ended with. Lines above the table say what data, model and devices the runs used."""
-    results = load_results(out)
-    if not results:
-        raise FileNotFoundError(f"no result files (*.json of format {RESULT_FORMAT}) in {out}")
-    by_recipe: dict[str, list[dict[str, Any]]] = {}
-    for result in results:
-        by_recipe.setdefault(result["recipe"], []).append(result)
-    order = [r for r in RECIPES if r in by_recipe] + sorted(set(by_recipe) - set(RECIPES))
-
-    def distinct(key: Callable[[dict[str, Any]], Any]) -> str:
-        return "; ".join(sorted({str(key(r)) for r in results}))
-
-    lines = [
-        f"Data: {distinct(lambda r: r['config']['data'])}",
-        (f"Model: {distinct(lambda r: r['config']['model'])}; epochs: {distinct(lambda r: r['config']['epochs'])}; "
-         f"peak LR: {distinct(lambda r: r['config']['lr'])}"),
-        f"Device: {distinct(lambda r: r['device'])}",
-        "",
-        "| recipe | runs | diverged | final val acc (%) | final test acc (%) | wall time (s) |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
-    for recipe in order:
-        runs = by_recipe[recipe]
-        val = [r["final"]["val_acc"] for r in runs if r["final"]["val_acc"] is not None]
-        test = [r["final"]["test_acc"] for r in runs]
-        wall = statistics.fmean(r["wall_time"] for r in runs)
-        diverged = sum(bool(r["diverged"]) for r in runs)
-        lines.append(f"| {recipe} | {len(runs)} | {diverged} | {_mean_std(val)} | {_mean_std(test)} | {wall:.1f} |")
-    return "\n".join(lines) + "\n"

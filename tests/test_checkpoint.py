@@ -208,5 +208,5 @@ def test_not_a_checkpoint_is_refused(tmp_path):
     path = tmp_path / "other.pt"
     torch.save({"weights": torch.zeros(2)}, path)
     model, optimizer = small_state()
-    with pytest.raises(ValueError, match="is not an lrcourse checkpoint"):
+    with pytest.raises(ValueError, match="other.pt is damaged: not an lrcourse checkpoint of format 1"):
         load_checkpoint(path, model=model, optimizer=optimizer)

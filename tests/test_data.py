@@ -352,7 +352,7 @@ def test_synthetic_generated_on_first_use(tmp_path, monkeypatch):
     calls = []
     real = D.write_synthetic_cifar10
     # load_cifar10 looks the writer up in lrcourse.data.cifar10, so that is where to patch it.
-    monkeypatch.setattr(D.cifar10, "write_synthetic_cifar10", lambda root: calls.append(root) or real(root, n_train=10, n_test=5))
+    monkeypatch.setattr(D.cifar10, "write_synthetic_cifar10", lambda root, progress=None: calls.append(root) or real(root, n_train=10, n_test=5))
     split = load_cifar10(tmp_path, "test", source="synthetic")
     assert calls == [tmp_path / "synthetic"] and len(split) == 5 and split.source == "synthetic"
 

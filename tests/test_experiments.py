@@ -127,7 +127,8 @@ def failing_after(provider, calls):
 def test_interrupted_sweep_resumes_without_loss_or_duplicates(tmp_path):
     logs = []
     with pytest.raises(KeyboardInterrupt):
-        sweep(["constant", "step"], [0, 1], tmp_path, failing_after(DATA, 2), log=logs.append, **RUN)
+        # Call 1 of the provider is the sweep's look at the data's settings; call 3 is the second run.
+        sweep(["constant", "step"], [0, 1], tmp_path, failing_after(DATA, 3), log=logs.append, **RUN)
     first = result_path(tmp_path, "constant", 0)
     assert sorted(p.name for p in tmp_path.glob("*.json")) == [first.name]
     kept = first.read_bytes()
@@ -149,17 +150,18 @@ def test_interrupted_sweep_resumes_without_loss_or_duplicates(tmp_path):
     table = (tmp_path / "summary.md").read_text()
     assert "| constant | 2 | 0 |" in table and "| step | 2 | 0 |" in table
 
-    with pytest.raises(ConfigMismatchError, match="epochs: result .*constant-seed0.json has 2, this run has 3"):
+    with pytest.raises(ConfigMismatchError, match=r"constant-seed0.json was made with other settings \(epochs 2 there, 3 here\)"):
         sweep(["constant"], [0], tmp_path, DATA, log=logs.append, **(RUN | {"epochs": 3}))
     other_batch = random_data(n_train=32, n_val=16, n_test=16, image_size=10, batch_size=8)
-    with pytest.raises(ConfigMismatchError, match="steps_per_epoch: result .*constant-seed0.json has 2, this run has 4"):
+    with pytest.raises(ConfigMismatchError, match=r"other settings \(steps_per_epoch 2 there, 4 here\)"):
         sweep(["constant"], [0], tmp_path, other_batch, log=logs.append, **RUN)
 
 
 def fake_result(recipe, seed, val, test, diverged=False):
     return {"format": "lrcourse-run/1", "recipe": recipe, "seed": seed, "wall_time": 2.0, "diverged": diverged,
             "device": "cpu (x86_64, 2 cores)",
-            "config": {"data": "CIFAR-10 (synthetic stand-in) train", "model": "airbench", "epochs": 10, "lr": 0.1},
+            "config": {"data": "CIFAR-10 (synthetic stand-in) train", "model": "airbench", "epochs": 10, "lr": 0.1,
+                       "momentum": 0.9, "weight_decay": 5e-4, "steps_per_epoch": 88},
             "final": {"val_acc": val, "test_acc": test}}
 
 
@@ -186,7 +188,7 @@ def test_summary_table_exact(tmp_path):
         (["sweep", "--recipes", "cosine,cosin"], "argument --recipes: unknown recipe(s) 'cosin'; valid: all, constant"),
         (["sweep", "--seeds", "0"], "argument --seeds: must be an integer >= 1 (got '0')"),
         (["sweep", "--epochs", "ten"], "argument --epochs: must be an integer >= 1 (got 'ten')"),
-        (["sweep", "--lr", "nan"], "argument --lr: must be a finite number >= 0 (got 'nan')"),
+        (["sweep", "--lr", "nan"], "argument --lr: must be a finite number > 0 (got 'nan')"),
         (["sweep", "--momentum", "1"], "argument --momentum: must be a finite number >= 0 and < 1 (got '1')"),
         (["sweep", "--model", "vgg"], "argument --model: invalid choice: 'vgg'"),
         (["sweep", "--device", "gpu"], "argument --device: must be cuda, cuda:N, mps or cpu (got 'gpu')"),
@@ -258,7 +260,7 @@ def test_cli_sweep_killed_midway_then_rerun(tmp_path, capsys):
     assert "| constant | 3 | 0 |" in summary and "| cosine | 3 | 0 |" in summary
     assert "random noise (tests only)" in summary
     assert Path(tmp_path / "summary.md").read_text() == summary
-    assert finished.stdout.endswith(summary)
+    assert finished.stdout.endswith(summary + f"Summary written to {tmp_path / 'summary.md'}\n")
 
 
 def test_cli_sweep_on_the_synthetic_stand_in(tmp_path, capsys):

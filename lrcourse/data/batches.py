@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +27,12 @@ import numpy as np
 import torch
 
 from .._validate import check_choice
+from ..checkpoint import atomic_write
 
 __all__ = [
     "ALL_FILES",
     "BASE_FOLDER",
+    "DataFileError",
     "META_FILE",
     "TEST_FILES",
     "TRAIN_FILES",
@@ -45,6 +46,20 @@ META_FILE = "batches.meta"
 ALL_FILES = TRAIN_FILES + TEST_FILES + (META_FILE,)
 
 _CACHE_VERSION = 1
+
+
+class DataFileError(RuntimeError):
+    """A data file or folder that is damaged, incomplete or of the wrong kind.
+
+    ``path`` is the file (or folder) and ``reason`` what is wrong; the message holds both and
+    says to delete the folder so that it is downloaded or written again.
+    """
+
+    def __init__(self, path: str | os.PathLike, reason: str) -> None:
+        path = Path(path)
+        folder = path if path.name == BASE_FOLDER else path.parent
+        super().__init__(f"{path} is damaged: {reason}; delete {folder} and call again, to download or write it anew")
+        self.path, self.reason, self.folder = path, reason, folder
 
 
 # --------------------------------------------------------------------------------------------
@@ -76,9 +91,9 @@ def _load_pickle(path: Path) -> dict:
         try:
             obj = _SafeUnpickler(f, encoding="bytes").load()
         except Exception as exc:  # a truncated or foreign file: say which one
-            raise RuntimeError(f"{path} is not a readable CIFAR-10 batch file ({exc}); delete it and retry") from exc
+            raise DataFileError(path, f"not a readable CIFAR-10 batch file ({exc or type(exc).__name__})") from exc
     if not isinstance(obj, dict):
-        raise RuntimeError(f"{path} is not a CIFAR-10 batch file (holds a {type(obj).__name__}, expected a dict)")
+        raise DataFileError(path, f"not a CIFAR-10 batch file (holds a {type(obj).__name__}, expected a dict)")
     return obj
 
 
@@ -86,13 +101,13 @@ def _parse_batch(path: Path) -> tuple[torch.Tensor, torch.Tensor]:
     batch = _load_pickle(path)
     missing = [key for key in (b"data", b"labels") if key not in batch]
     if missing:
-        raise RuntimeError(f"{path} lacks the keys {missing} of a CIFAR-10 batch")
+        raise DataFileError(path, f"it lacks the keys {missing} of a CIFAR-10 batch")
     data = np.asarray(batch[b"data"])
     if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
-        raise RuntimeError(f"{path}: b'data' must be an N x 3072 uint8 array (got {data.dtype} {data.shape})")
+        raise DataFileError(path, f"b'data' must be an N x 3072 uint8 array (got {data.dtype} {data.shape})")
     labels = torch.as_tensor(np.asarray(batch[b"labels"], dtype=np.int64))
     if labels.shape != (data.shape[0],):
-        raise RuntimeError(f"{path}: {labels.numel()} labels for {data.shape[0]} images")
+        raise DataFileError(path, f"{labels.numel()} labels for {data.shape[0]} images")
     # Each row is 1024 red, 1024 green, 1024 blue values, row-major: a reshape gives N x 3 x 32 x 32.
     images = torch.from_numpy(data.copy()).reshape(-1, 3, 32, 32)
     return images, labels
@@ -101,7 +116,7 @@ def _parse_batch(path: Path) -> tuple[torch.Tensor, torch.Tensor]:
 def _read_meta(folder: Path) -> dict:
     meta = _load_pickle(folder / META_FILE)
     if b"label_names" not in meta:
-        raise RuntimeError(f"{folder / META_FILE} lacks the key b'label_names'")
+        raise DataFileError(folder / META_FILE, "it lacks the key b'label_names'")
     return meta
 
 
@@ -133,7 +148,7 @@ def read_cifar10_batches(
     labels = torch.cat([p[1] for p in parts])
     classes = tuple(n.decode() if isinstance(n, bytes) else str(n) for n in meta[b"label_names"])
     if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= len(classes)):
-        raise RuntimeError(f"{folder}: labels outside 0..{len(classes) - 1}")
+        raise DataFileError(folder, f"labels outside 0..{len(classes) - 1}")
     return images, labels, classes, bool(meta.get(b"lrcourse_synthetic", False))
 
 
@@ -143,14 +158,7 @@ def read_cifar10_batches(
 
 
 def _atomic_torch_save(obj: Any, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    atomic_write(path, lambda f: torch.save(obj, f))  # umask-respecting mode, owner-tagged temporary
 
 
 def _fingerprint(folder: Path, split: str) -> list[list[Any]]:

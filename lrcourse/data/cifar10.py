@@ -17,8 +17,10 @@ holds out a validation part of the training split.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
+import io
 import os
 import shutil
 import socket
@@ -32,10 +34,12 @@ from typing import Any
 import torch
 
 from .._validate import check_bool, check_choice, check_int, check_real
-from .batches import BASE_FOLDER, _missing_files, _read_split_cached
+from ..claims import owner_tag, remove_dead_leftovers
+from .batches import BASE_FOLDER, DataFileError, _missing_files, _read_split_cached
 from .synthetic import write_synthetic_cifar10
 
 __all__ = [
+    "DataUnavailableError",
     "CIFAR10_CLASSES",
     "CIFAR10_MD5",
     "CIFAR10_MEAN",
@@ -54,6 +58,7 @@ ARCHIVE_NAME = "cifar-10-python.tar.gz"
 SYNTHETIC_SUBDIR = "synthetic"
 SOURCES = ("cifar10", "synthetic")
 ENV_VAR = "LRCOURSE_DATA"
+DOWNLOAD_PREFIX = ".lrcourse-download-"  # temporary folders of downloads in progress, in root
 
 CIFAR10_CLASSES = (
     "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
@@ -101,6 +106,18 @@ def _manual_hint(url: str, root: Path) -> str:
     )
 
 
+class DataUnavailableError(RuntimeError):
+    """The real CIFAR-10 could not be had: the download failed, or the file is corrupted.
+
+    ``url`` is where it was fetched from, ``root`` the data folder, ``reason`` what went wrong
+    (the network's error, a checksum mismatch); the message adds how to place the file by hand.
+    """
+
+    def __init__(self, message: str, *, url: str, root: Path, reason: str) -> None:
+        super().__init__(message)
+        self.url, self.root, self.reason = url, root, reason
+
+
 def _check_md5_string(md5: Any) -> str:
     if not isinstance(md5, str) or len(md5) != 32 or any(c not in "0123456789abcdef" for c in md5.lower()):
         raise ValueError(f"md5 must be a 32-character hexadecimal string (got md5={md5!r})")
@@ -139,9 +156,12 @@ def download_cifar10(
 
     Nothing is downloaded if the folder is already complete, and an archive already placed in
     ``root`` by hand is used if its checksum matches. The archive is fetched with
-    ``torchvision.datasets.utils.download_url`` into a temporary folder inside ``root``, its MD5 is
-    checked, it is extracted into another temporary folder and only then renamed into place, so a
-    failed or corrupted download leaves no file behind.
+    ``torchvision.datasets.utils.download_url`` (which shows a progress bar) into a temporary
+    folder inside ``root``, its MD5 is checked, it is extracted into another temporary folder and
+    only then renamed into place, so a failed or corrupted download leaves no file behind. The
+    temporary folder's name carries the process id and host (``.lrcourse-download-*.~<pid>@<host>``):
+    one left by a process that was killed is removed by the next call, one of a download still
+    running in another process is left alone.
 
     Args:
         root: Folder that holds (or will hold) ``cifar-10-batches-py``.
@@ -150,9 +170,9 @@ def download_cifar10(
         timeout: Seconds to wait for the server before giving up, > 0.
 
     Raises:
-        RuntimeError: The host cannot be reached, the download is corrupted or truncated (checksum
-            mismatch), or the archive is not in the CIFAR-10 format. The message says how to place
-            the file by hand.
+        DataUnavailableError: The host cannot be reached, or the download is corrupted or
+            truncated (checksum mismatch). The message says how to place the file by hand.
+        RuntimeError: The archive is not in the CIFAR-10 format.
     """
     from torchvision.datasets.utils import check_integrity, download_url
 
@@ -166,38 +186,48 @@ def download_cifar10(
         missing = _missing_files(folder)
         if not missing:
             return folder
-        raise RuntimeError(f"{folder} exists but is incomplete (missing {missing}); delete it and call again")
+        raise DataFileError(folder, f"incomplete (missing {', '.join(missing)})")
     created_root = not root.exists()
     root.mkdir(parents=True, exist_ok=True)
+    remove_dead_leftovers(root, (DOWNLOAD_PREFIX,))  # partial downloads of killed processes
     archive = root / ARCHIVE_NAME
-    tmp = Path(tempfile.mkdtemp(dir=root, prefix=".lrcourse-download-"))
+    tmp = Path(tempfile.mkdtemp(dir=root, prefix=DOWNLOAD_PREFIX, suffix=owner_tag()))
     done = False
     try:
         if archive.is_file():
             if not check_integrity(str(archive), md5):
-                raise RuntimeError(
-                    f"{archive} exists but its MD5 is {_md5_of(archive)}, not {md5}: it is corrupted or "
-                    f"truncated. Delete it and call again. " + _manual_hint(url, root)
-                )
+                reason = f"{archive} exists but its MD5 is {_md5_of(archive)}, not {md5}: it is corrupted or truncated"
+                raise DataUnavailableError(f"{reason}. Delete it and call again. " + _manual_hint(url, root),
+                                           url=url, root=root, reason=reason)
             source_archive = archive
         else:
             source_archive = tmp / ARCHIVE_NAME
             previous = socket.getdefaulttimeout()
             socket.setdefaulttimeout(timeout)
+            chatter = io.StringIO()  # torchvision prints "Downloading..." and retry notes; we say it once
             try:
-                download_url(url, str(tmp), ARCHIVE_NAME, md5=None)
+                print(f"Downloading {url} to {root}", flush=True)
+                with contextlib.redirect_stdout(chatter):
+                    download_url(url, str(tmp), ARCHIVE_NAME, md5=None)
             except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
-                hint = _manual_hint(url, root)
-                raise RuntimeError(f"Could not download CIFAR-10 from {url} ({exc}). " + hint) from exc
+                if isinstance(exc, urllib.error.HTTPError):
+                    reason = f"HTTP error {exc.code}: {exc.reason}"
+                elif isinstance(exc, urllib.error.URLError):
+                    reason = str(exc.reason)  # e.g. "[Errno -3] Temporary failure in name resolution"
+                else:
+                    reason = str(exc) or type(exc).__name__
+                raise DataUnavailableError(f"Could not download CIFAR-10 from {url} ({reason}). " + _manual_hint(url, root),
+                                           url=url, root=root, reason=reason) from exc
             finally:
                 socket.setdefaulttimeout(previous)
             if not check_integrity(str(source_archive), md5):
                 size = source_archive.stat().st_size if source_archive.exists() else 0
-                raise RuntimeError(
-                    f"The file downloaded from {url} is corrupted or truncated: MD5 "
-                    f"{_md5_of(source_archive) if size else 'n/a'} ({size} bytes), expected {md5}. "
-                    "Nothing was kept. " + _manual_hint(url, root)
-                )
+                reason = (f"the file downloaded is corrupted or truncated: MD5 "
+                          f"{_md5_of(source_archive) if size else 'n/a'} ({size} bytes), expected {md5}")
+                raise DataUnavailableError(f"The file downloaded from {url} is corrupted or truncated: MD5 "
+                                           f"{_md5_of(source_archive) if size else 'n/a'} ({size} bytes), expected {md5}. "
+                                           "Nothing was kept. " + _manual_hint(url, root),
+                                           url=url, root=root, reason=reason)
         extracted = tmp / "extracted"
         extracted.mkdir()
         try:
@@ -266,6 +296,7 @@ def load_cifar10(
     download: bool = True,
     url: str = CIFAR10_URL,
     md5: str = CIFAR10_MD5,
+    progress: bool | None = None,
 ) -> CIFAR10Split:
     """Load one split of CIFAR-10 (``source="cifar10"``) or of the stand-in (``"synthetic"``).
 
@@ -274,10 +305,17 @@ def load_cifar10(
     stand-in lives in ``<root>/synthetic/cifar-10-batches-py`` and is generated there, with the
     default sizes and seed 0, if absent. There is no fallback: if the real data cannot be had,
     this raises rather than return the stand-in, and a folder of the wrong kind is an error.
-    ``url`` and ``md5`` are passed to :func:`download_cifar10` (a mirror, or a test server).
+    ``url`` and ``md5`` are passed to :func:`download_cifar10` (a mirror, or a test server);
+    ``progress`` to :func:`write_synthetic_cifar10`.
+
+    Raises:
+        DataUnavailableError: The real data is not there and cannot be downloaded.
+        DataFileError: A data file is damaged or missing; the message names it.
     """
     split = check_choice(split, "split", ("train", "test"))
     download = check_bool(download, "download")
+    if progress is not None:
+        check_bool(progress, "progress")
     source = data_source(source)
     root = Path(root).expanduser()
     if source == "cifar10":
@@ -293,8 +331,8 @@ def load_cifar10(
         if _missing_files(folder):
             if folder.exists():
                 missing = _missing_files(folder)
-                raise RuntimeError(f"{folder} is incomplete (missing {missing}); delete it and call again")
-            write_synthetic_cifar10(root / SYNTHETIC_SUBDIR)
+                raise DataFileError(folder, f"incomplete (missing {', '.join(missing)})")
+            write_synthetic_cifar10(root / SYNTHETIC_SUBDIR, progress=progress)
     images, labels, classes, synthetic = _read_split_cached(folder, split)
     if synthetic != (source == "synthetic"):
         found = "the synthetic stand-in" if synthetic else "real CIFAR-10"

@@ -10,7 +10,7 @@ measures the difference.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import torch
@@ -43,6 +43,19 @@ def _images_labels(data: Any) -> tuple[torch.Tensor, torch.Tensor, str | None]:
     raise TypeError(
         f"data must be a CIFAR10Split or an (images, labels) pair (got data of type {type(data).__name__})"
     )
+
+
+class _EpochBatches:
+    """The batches of one epoch from ``start`` on, with a length, so a progress bar knows its total."""
+
+    def __init__(self, loader: TensorLoader, epoch: int, start: int) -> None:
+        self.loader, self.epoch, self.start = loader, epoch, start
+
+    def __len__(self) -> int:
+        return len(self.loader) - self.start
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        return self.loader._iter(self.epoch, self.start)
 
 
 class TensorLoader:
@@ -202,13 +215,14 @@ class TensorLoader:
             x = x.contiguous(memory_format=torch.channels_last)
         return x, self.labels[idx]
 
-    def iter_epoch(self, epoch: int, start_batch: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """The batches of ``epoch`` from ``start_batch`` on; does not change the loader's position."""
+    def iter_epoch(self, epoch: int, start_batch: int = 0) -> Iterable[tuple[torch.Tensor, torch.Tensor]]:
+        """The batches of ``epoch`` from ``start_batch`` on (an iterable with a length); does not
+        change the loader's position."""
         epoch = check_int(epoch, "epoch", low=0)
         start_batch = check_int(start_batch, "start_batch", low=0)
         if start_batch > len(self):
             raise ValueError(f"start_batch must be <= {len(self)} batches per epoch (got start_batch={start_batch})")
-        return self._iter(epoch, start_batch)
+        return _EpochBatches(self, epoch, start_batch)
 
     def _iter(self, epoch: int, start_batch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         order, oy, ox, flips = self._epoch_plan(epoch)

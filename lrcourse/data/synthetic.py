@@ -37,6 +37,7 @@ import math
 import os
 import pickle
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -44,8 +45,10 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+from tqdm import tqdm
 
-from .._validate import check_int
+from .._validate import check_bool, check_int
+from ..claims import owner_tag, remove_dead_leftovers
 from .batches import BASE_FOLDER, META_FILE, TEST_FILES, TRAIN_FILES, _is_synthetic
 
 __all__ = ["SYNTHETIC_CLASSES", "write_synthetic_cifar10"]
@@ -56,6 +59,7 @@ SYNTHETIC_CLASSES = (
 
 _SYNTHETIC_MARK = b"lrcourse synthetic stand-in"
 _GEN_CHUNK = 2000
+TMP_PREFIX = ".lrcourse-synthetic-"  # the folder being written, in root
 
 
 def _shape_distance(cls: int, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
@@ -153,7 +157,7 @@ def _generate_chunk(labels: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     return out
 
 
-def _generate(labels: torch.Tensor, seed: int) -> torch.Tensor:
+def _generate(labels: torch.Tensor, seed: int, bar: Any = None) -> torch.Tensor:
     out = torch.empty(labels.numel(), 3, 32, 32, dtype=torch.uint8)
     # One intra-op thread: the ops are small (a ~200-image slice per class), and on a busy machine
     # a multi-threaded op waits for the busiest core -- measured 8.6 CPU-s with 1 thread against
@@ -164,6 +168,8 @@ def _generate(labels: torch.Tensor, seed: int) -> torch.Tensor:
         for c, start in enumerate(range(0, labels.numel(), _GEN_CHUNK)):
             g = torch.Generator().manual_seed(seed * 1_000_003 + c)
             out[start : start + _GEN_CHUNK] = _generate_chunk(labels[start : start + _GEN_CHUNK], g)
+            if bar is not None:
+                bar.update(min(_GEN_CHUNK, labels.numel() - start))
     finally:
         torch.set_num_threads(threads)
     return out
@@ -174,8 +180,13 @@ def _write_pickle(obj: Any, path: Path) -> None:
         pickle.dump(obj, f, protocol=2)  # the protocol of the official files
 
 
+def _show_progress() -> bool:
+    return not os.environ.get("CI") and sys.stderr.isatty()
+
+
 def write_synthetic_cifar10(
-    root: str | os.PathLike, n_train: int = 50000, n_test: int = 10000, seed: int = 0
+    root: str | os.PathLike, n_train: int = 50000, n_test: int = 10000, seed: int = 0,
+    progress: bool | None = None,
 ) -> Path:
     """Write the synthetic stand-in to ``<root>/cifar-10-batches-py``; return that folder.
 
@@ -185,8 +196,12 @@ def write_synthetic_cifar10(
     ``b"filenames"``; ``b"batch_label"``), so the same parser reads both. ``batch_label`` says
     "synthetic", and ``batches.meta`` carries the extra key ``b"lrcourse_synthetic": True``.
     Classes are balanced. The output is a pure function of ``(n_train, n_test, seed)``; the folder
-    is written in a temporary place and renamed, so an interrupted run leaves nothing half-written.
-    The full 60 000 images take about 9 CPU-seconds (one thread; see ``bench/RESULTS.md``).
+    is written in a temporary place and renamed, so an interrupted run leaves nothing half-written;
+    that place's name carries the process id and host (``.lrcourse-synthetic-*.~<pid>@<host>``),
+    and one left by a process that was killed is removed by the next call (one of a live process
+    is left alone). The full 60 000 images take about 9 CPU-seconds (one thread; see
+    ``bench/RESULTS.md``), 10--45 s on a busy machine: ``progress`` shows a bar (default: when
+    stderr is a terminal and ``CI`` is unset).
 
     Raises:
         FileExistsError: If ``<root>/cifar-10-batches-py`` holds the real CIFAR-10 (never overwritten).
@@ -194,6 +209,7 @@ def write_synthetic_cifar10(
     n_train = check_int(n_train, "n_train", low=5)
     n_test = check_int(n_test, "n_test", low=1)
     seed = check_int(seed, "seed", low=0)
+    progress = _show_progress() if progress is None else check_bool(progress, "progress")
     root = Path(root).expanduser()
     folder = root / BASE_FOLDER
     if folder.exists() and not (
@@ -201,7 +217,10 @@ def write_synthetic_cifar10(
     ):
         raise FileExistsError(f"{folder} exists and is not the synthetic stand-in; refusing to overwrite it")
     root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=root, prefix=".lrcourse-synthetic-"))
+    remove_dead_leftovers(root, (TMP_PREFIX,))  # half-written stand-ins of killed processes
+    tmp = Path(tempfile.mkdtemp(dir=root, prefix=TMP_PREFIX, suffix=owner_tag()))
+    bar = tqdm(total=n_train + n_test, unit="img", desc=f"writing the stand-in to {folder}",
+               disable=not progress, leave=False, dynamic_ncols=True)
     try:
         out = tmp / BASE_FOLDER
         out.mkdir()
@@ -212,7 +231,7 @@ def write_synthetic_cifar10(
         ):
             g = torch.Generator().manual_seed(split_seed)
             labels = (torch.arange(n) % 10)[torch.randperm(n, generator=g)]
-            images = _generate(labels, split_seed).reshape(n, 3072).numpy()
+            images = _generate(labels, split_seed, bar).reshape(n, 3072).numpy()
             bounds = np.cumsum([0] + (sizes if split == "train" else [n]))
             for i, name in enumerate(names):
                 lo, hi = int(bounds[i]), int(bounds[i + 1])
@@ -244,5 +263,6 @@ def write_synthetic_cifar10(
             os.replace(folder, trash)
         os.replace(out, folder)
     finally:
+        bar.close()
         shutil.rmtree(tmp, ignore_errors=True)
     return folder
