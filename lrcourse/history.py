@@ -1,10 +1,11 @@
 """What a training run measured: :class:`History`, and its JSON-safe form.
 
-:func:`lrcourse.train.train` returns a :class:`History`: the LR and loss of every batch, the
-training and validation loss and accuracy of every epoch, timings, optimizer steps taken and
-skipped, and whether (and at which step) the run diverged, with the run's config. ``to_dict()``
-gives plain lists, numbers and strings for JSON -- NaN and infinities, which a diverged run has,
-become ``"nan"``, ``"inf"`` and ``"-inf"`` -- and ``History.from_dict`` reads them back.
+:func:`lrcourse.train.train` returns a :class:`History`: the LR of every param group and the
+loss of every batch, the training and validation loss and accuracy of every epoch, timings,
+optimizer steps taken and skipped, and whether (and at which step) the run diverged, with the
+run's config. ``to_dict()`` gives plain lists, numbers and strings for JSON -- NaN and infinities,
+which a diverged run has, become ``"nan"``, ``"inf"`` and ``"-inf"`` -- and ``History.from_dict``
+reads them back.
 """
 
 from __future__ import annotations
@@ -36,14 +37,17 @@ def _decode_floats(values: list[Any]) -> list[float]:
 class History:
     """Everything a run measured; ``to_dict()`` is JSON-safe and ``from_dict`` reads it back.
 
-    Per batch (one optimizer step, unless fp16's GradScaler skipped it): ``lr`` (param group 0,
-    the LR that batch was trained with) and ``loss``. Per epoch: ``train_loss`` and ``train_acc``
+    Per batch (one optimizer step, unless fp16's GradScaler skipped it): ``lr``, the LR that batch
+    was trained with in param group 0 (the only group of most models), ``group_lrs``, the same for
+    every group (``group_lrs[g][s]`` is group ``g``'s LR at step ``s``, so ``group_lrs[0] == lr``),
+    and ``loss``. Per epoch: ``train_loss`` and ``train_acc``
     (averaged over the epoch's samples, with the weights changing as they train), ``val_loss`` and
     ``val_acc`` (empty without validation batches), ``epoch_time`` (seconds). ``steps`` counts
     optimizer steps taken, ``skipped_steps`` the ones GradScaler skipped.
     """
 
     lr: list[float] = field(default_factory=list)
+    group_lrs: list[list[float]] = field(default_factory=list)
     loss: list[float] = field(default_factory=list)
     train_loss: list[float] = field(default_factory=list)
     train_acc: list[float] = field(default_factory=list)
@@ -80,6 +84,11 @@ class History:
         for name in cls._FLOAT_LISTS:
             if name in kwargs:
                 kwargs[name] = _decode_floats(kwargs[name])
+        if "group_lrs" in kwargs:
+            kwargs["group_lrs"] = [_decode_floats(values) for values in kwargs["group_lrs"]]
+        elif kwargs.get("lr"):
+            # Written before every group was recorded: group 0 is all there is.
+            kwargs["group_lrs"] = [list(kwargs["lr"])]
         if "wall_time" in kwargs:
             kwargs["wall_time"] = float(kwargs["wall_time"])
         kwargs["config"] = dict(kwargs.get("config", {}))

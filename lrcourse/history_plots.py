@@ -34,10 +34,22 @@ def _runs(runs: Runs) -> dict[str, History]:
     return dict(runs)
 
 
-def plot_history_lr(runs: Runs, *, log: bool = False, ax: Axes | None = None) -> Axes:
-    """The LR each batch was trained with, per optimizer step."""
-    return plot_schedules({label: h.lr for label, h in _runs(runs).items()}, log=log, ax=ax,
-                          title="learning rate")
+def plot_history_lr(runs: Runs, *, log: bool = False, groups: bool = False, ax: Axes | None = None) -> Axes:
+    """The LR each batch was trained with, per optimizer step: param group 0, or every group.
+
+    With ``groups=True`` each param group is a curve of its own (``History.group_lrs``), labelled
+    ``"group 1"`` or ``"<run> group 1"``; use ``log=True`` when their LRs differ by decades.
+    """
+    runs = _runs(runs)
+    if not isinstance(groups, bool):
+        raise TypeError(f"groups must be True or False (got groups={groups!r} of type {type(groups).__name__})")
+    if not groups:
+        return plot_schedules({label: h.lr for label, h in runs.items()}, log=log, ax=ax, title="learning rate")
+    curves = {}
+    for label, h in runs.items():
+        for g, lrs in enumerate(h.group_lrs or [h.lr]):
+            curves[f"{label} group {g}" if len(runs) > 1 else f"group {g}"] = lrs
+    return plot_schedules(curves, log=log, ax=ax, title="learning rate per param group")
 
 
 def plot_history_loss(runs: Runs, *, per: str = "step", log: bool = True, ax: Axes | None = None) -> Axes:
