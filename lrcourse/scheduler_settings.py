@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["NOT_SETTINGS", "setting_changes", "settings"]
+__all__ = ["NOT_SETTINGS", "schedule_signature", "setting_changes", "settings"]
 
 #: State keys that are progress rather than settings, or do not change the LR: never compared.
 NOT_SETTINGS = frozenset(
@@ -109,3 +109,15 @@ def setting_changes(saved_state: Mapping[str, Any], current_state: Mapping[str, 
     out: dict[str, tuple[Any, Any]] = {}
     _diff(settings(saved_state), settings(current_state), "", out)
     return out
+
+
+def schedule_signature(scheduler: Any) -> dict[str, Any]:
+    """The scheduler's class and settings (lengths, milestones, base LRs...), without progress.
+
+    Two schedulers with the same signature give the same LR curve; :func:`lrcourse.train.train`
+    stores it in the checkpoint config so that resuming with another schedule is refused. It is
+    JSON-safe, as a config must be.
+    """
+    if scheduler is None:
+        return {"class": None}
+    return {"class": type(scheduler).__name__, **settings(scheduler.state_dict())}

@@ -367,3 +367,100 @@ def test_skipped_fp16_step_does_not_step_the_scheduler():
     # Batch 0 was skipped, so batch 1 still trains at the schedule's step 0.
     assert history.lr == [0.1 * warmup_cosine_factor(t, 0, 8) for t in (0, 0, 1, 2, 3, 4, 5, 6)]
     assert not history.diverged
+
+
+# -- every param group's LR is recorded --------------------------------------------------------
+
+
+def two_group_setup(seed=0):
+    seed_everything(seed)
+    model = tiny_model()
+    head = list(model[6].parameters())
+    body = [p for p in model.parameters() if all(p is not q for q in head)]
+    optimizer = torch.optim.SGD([{"params": body, "lr": 0.01}, {"params": head, "lr": 0.1}], lr=0.1, momentum=0.9)
+    return model, optimizer
+
+
+def test_history_records_every_groups_lr_and_group_0_as_lr():
+    model, optimizer = two_group_setup()
+    scheduler = warmup_cosine(optimizer, 2, 8)
+    history = train(model, optimizer, scheduler, train_batches, 2, device="cpu", progress=False)
+    expected = [[base * warmup_cosine_factor(t, 2, 8) for t in range(8)] for base in (0.01, 0.1)]
+    assert history.group_lrs == expected
+    assert history.lr == history.group_lrs[0]
+    restored = History.from_dict(json.loads(json.dumps(history.to_dict())))
+    assert restored.group_lrs == expected and restored.lr == expected[0]
+
+
+def test_a_history_written_before_group_lrs_reads_as_group_0():
+    old = History(lr=[0.1, 0.05], loss=[1.0, 0.9]).to_dict()
+    del old["group_lrs"]
+    assert History.from_dict(old).group_lrs == [[0.1, 0.05]]
+    del old["lr"]
+    assert History.from_dict(old).group_lrs == []
+
+
+def test_a_diverged_run_cuts_every_groups_record_at_the_step(capsys):
+    model, optimizer = two_group_setup()
+    for group in optimizer.param_groups:
+        group["lr"] *= 500
+    history = train(model, optimizer, None, train_batches, 3, device="cpu", progress=False)
+    assert history.diverged
+    assert [len(values) for values in history.group_lrs] == [history.diverged_at + 1] * 2
+    assert len(history.lr) == len(history.loss) == history.diverged_at + 1
+    capsys.readouterr()
+
+
+def test_plot_history_lr_draws_every_group():
+    import matplotlib.pyplot as plt
+
+    from lrcourse.history_plots import plot_history_lr
+
+    runs = {"a": History(lr=[0.1, 0.2], group_lrs=[[0.1, 0.2], [1.0, 2.0]]), "b": History(lr=[0.3])}
+    ax = plot_history_lr(runs, groups=True)
+    assert [line.get_label() for line in ax.get_lines()] == ["a group 0", "a group 1", "b group 0"]
+    assert list(ax.get_lines()[1].get_ydata()) == [1.0, 2.0]
+    assert [line.get_label() for line in plot_history_lr(runs["a"], groups=True).get_lines()] == ["group 0", "group 1"]
+    with pytest.raises(TypeError, match=r"^groups must be True or False \(got groups=1 of type int\)$"):
+        plot_history_lr(runs, groups=1)
+    plt.close("all")
+
+
+# -- a param group added after the scheduler was built -------------------------------------------
+
+
+def test_train_refuses_a_scheduler_built_before_a_group_was_added():
+    model, optimizer = setup()
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 0.5**step)
+    optimizer.add_param_group({"params": [nn.Parameter(torch.zeros(1))], "lr": 0.1})
+    with pytest.raises(RuntimeError, match=(
+        r"^the optimizer has 2 param groups but scheduler \(LambdaLR\) was built for 1: a group added "
+        r"with optimizer.add_param_group\(\) after the scheduler was built has no base LR"
+    )):
+        train(model, optimizer, scheduler, train_batches, 1, device="cpu", progress=False)
+    assert scheduler.last_epoch == 0
+
+
+# -- one reading of a scheduler's settings, for resume checks and for pitfalls ------------------
+
+
+def test_schedule_signature_and_scheduler_changes_read_the_same_settings():
+    from lrcourse.pitfalls import scheduler_changes
+    from lrcourse.scheduler_settings import settings
+
+    def make(t_max, milestones):
+        optimizer = torch.optim.SGD(tiny_model().parameters(), lr=0.1)
+        return torch.optim.lr_scheduler.SequentialLR(
+            optimizer, [torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones),
+                        torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=t_max)], [5])
+
+    base = make(10, [2, 4])
+    signature = train_mod.schedule_signature(base)
+    assert signature == {"class": "SequentialLR", **settings(base.state_dict())}
+    assert signature["_schedulers"][0]["milestones"] == [2, 4]
+    json.dumps(signature)  # a config must be JSON-safe
+    for other, change in [(make(20, [2, 4]), "_schedulers[1].T_max"), (make(10, [2, 3]), "_schedulers[0].milestones")]:
+        assert train_mod.schedule_signature(other) != signature
+        assert list(scheduler_changes(other, base.state_dict())) == [change]
+    assert train_mod.schedule_signature(make(10, [2, 4])) == signature
+    assert scheduler_changes(make(10, [2, 4]), base.state_dict()) == {}
