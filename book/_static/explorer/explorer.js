@@ -165,7 +165,8 @@
     const copied = h("span", { class: "lrx-copied", role: "status", id: "lrx-copied" });
     const codeBox = h("div", { class: "lrx-code" }, [
       h("div", { class: "lrx-code-head" }, [h("h3", { id: "lrx-code-title", text: "The PyTorch code" }), copy, copied]),
-      h("pre", { tabindex: 0, "aria-labelledby": "lrx-code-title" }, [codeEl]),
+      // focusable, so the keyboard can scroll a line wider than the screen
+      h("pre", { tabindex: 0, id: "lrx-code-box", "aria-labelledby": "lrx-code-title" }, [codeEl]),
     ]);
 
     root.replaceChildren(
