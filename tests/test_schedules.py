@@ -353,3 +353,28 @@ INVALID: list[tuple[str, str, dict[str, Any], type[Exception], str]] = [
 
 def test_wsd_decay_names() -> None:
     assert WSD_DECAYS == ("linear", "cosine", "1-sqrt")
+
+
+# --- counts no float holds are refused, not overflowed ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: warmup_linear_factor(0, 0, 10**400), "total_steps must be an integer >= 1 and <= 2**53 (got total_steps=1.000e+400)"),
+        (lambda: warmup_cosine_factor(10**400, 0, 10), "step must be an integer >= 0 and <= 2**53 (got step=1.000e+400)"),
+        (lambda: wsd_factor(0, 0, 10**400, 1), "stable_steps must be an integer >= 0 and <= 2**53 (got stable_steps=1.000e+400)"),
+        (lambda: inverse_sqrt_factor(0, 4, d_model=10**400), "d_model must be an integer >= 1 and <= 2**53 (got d_model=1.000e+400)"),
+        (lambda: warmup_exp_factor(0, 3, 10**400), "gamma must be a finite number >= 0 (got gamma=1.000e+400)"),
+    ],
+    ids=["total_steps", "step", "stable_steps", "d_model", "gamma"],
+)
+def test_huge_values_are_refused_with_the_usual_message(call, message) -> None:
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        call()
+
+
+def test_2_53_is_the_largest_count() -> None:
+    assert warmup_linear_factor(2**53, 0, 2**53) == 0.0
+    with pytest.raises(ValueError, match=re.escape("(got total_steps=9007199254740993)")):
+        warmup_linear_factor(0, 0, 2**53 + 1)
