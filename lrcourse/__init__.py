@@ -54,7 +54,7 @@ from .steps import epochs_to_steps, scaler_step, steps_per_epoch, steps_to_epoch
 # function called ``train`` here would hide the module ``lrcourse.train``.
 from .train import evaluate, pick_device, pick_precision, seed_everything
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "__version__",
