@@ -57,7 +57,7 @@
     const W = opts.width;
     const H = opts.height;
     const narrow = W < 480;
-    const m = { left: narrow ? 60 : 66, right: 12, top: series.length > 1 ? 34 : 12, bottom: 44 };
+    const m = { left: narrow ? 60 : 66, right: 18, top: series.length > 1 ? 34 : 12, bottom: 44 };
     const pw = W - m.left - m.right;
     const ph = H - m.top - m.bottom;
     svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
