@@ -80,6 +80,10 @@ def check_02_2(answer: Any) -> bool:
     if missing:
         return failed("every parameter in a group", f"{len(missing)} missing, e.g. {missing[0]}",
                       "a parameter left out of the optimizer never trains: give every top-level module a group.")
+    if len(set(lr_of.values())) == 1:
+        rate = next(iter(lr_of.values()))
+        return failed("five different rates, 0.1 down to 0.1/2.6**4", f"every parameter at {rate:.5g}",
+                      "put each depth in its own group with its own rate, e.g. with multiplier_groups.")
     for module, depth in DEPTH.items():
         want = BASE_LR / 2.6**depth
         got = sorted({lr for name, lr in lr_of.items() if name.split(".")[0] == module})
@@ -131,8 +135,12 @@ def check_02_3(answer: Any) -> bool:
         return passed(f"Final validation losses: {table}. Dropping early gives up fast progress at the high rate.")
     if epoch not in losses:
         return failed("one of 5, 10, 20", show(epoch), "the exercise drops the rate at epoch 5, 10 or 20.")
-    return failed(str(best), str(epoch),
-                  f"compare run.val_loss[-1] of the three runs (30 epochs each): {table}.")
+    if epoch == max(losses, key=losses.__getitem__):
+        hint = f"that drop ends with the *highest* validation loss; the question asks for the lowest ({table})."
+    else:
+        hint = (f"compare run.val_loss[-1] of the three runs: the high rate is still making progress at epoch "
+                f"{epoch}, and a {'later' if best > epoch else 'earlier'} drop ends lower ({table}).")
+    return failed(str(best), str(epoch), hint)
 
 
 FORM_02_4 = "a function set_lr(optimizer, lr)"

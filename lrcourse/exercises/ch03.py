@@ -66,7 +66,7 @@ def check_03_1(answer: Any) -> bool:
             f"your rate drops at iteration {drops[0]}: milestones counted in epochs, while the scheduler "
             "steps every batch; give them in iterations."
         )
-    elif step in (m + d for m in MILESTONES for d in (-1, 1)):
+    elif any(t - m in (-1, 1) for t in drops[:2] for m in MILESTONES):
         hint = "a drop is one iteration off: MultiStepLR trains iteration m at the new rate for milestone m."
     elif step in MILESTONES and got[step] < got[step - 1]:
         hint = f"the rate drops at {step}, but to {got[step]:.4g}: gamma=0.1 divides it by 10."

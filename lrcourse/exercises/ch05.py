@@ -56,19 +56,21 @@ def check_05_1(answer: Any) -> bool:
     variants = [
         ({e + 1 for e in want}, "you counted epochs from 1, or gave the first epoch at the lower rate; "
                                 "'after epoch e' counts from 0, as in the chapter's tables."),
-        (set(_cuts(LOSSES, patience=2, threshold=0.01)), "that is what happens without the cooldown: after a cut, "
-                                                           "cooldown=1 epoch does not count as bad."),
-        (set(_cuts(LOSSES, patience=2, cooldown=1)), "with threshold=0.01 (relative) a value counts as better only "
-                                                      "below best × 0.99: 0.8 after 0.8 does not, 0.79 does."),
-        (set(_cuts(LOSSES, patience=1, cooldown=1, threshold=0.01)), "patience=2 tolerates 2 bad epochs: the cut comes "
-                                                                      "on the third."),
-        (set(_cuts(LOSSES, patience=3, cooldown=1, threshold=0.01)), "patience=2 means a cut on the third bad epoch in "
-                                                                      "a row, not the fourth."),
+        (set(_cuts(LOSSES, patience=3, cooldown=1, threshold=0.01)), "patience=2 means a cut on the third bad epoch "
+                                                                      "in a row, not the fourth."),
+        (set(_cuts(LOSSES, patience=1, cooldown=1, threshold=0.01)), "patience=2 tolerates 2 bad epochs: the cut "
+                                                                      "comes on the third."),
+        (set(_cuts(LOSSES, patience=2, cooldown=1, threshold=0.01, threshold_mode="abs")),
+         "the threshold is relative (threshold_mode='rel' by default): better means below best × 0.99, "
+         "not below best - 0.01."),
+        (set(_cuts(LOSSES, mode="max", patience=2, cooldown=1, threshold=0.01)),
+         "these are losses: lower is better (mode='min')."),
     ]
-    hint = next((h for cuts, h in variants if cuts == got and cuts != set(want)), None)
-    if hint is None:
-        hint = ("walk the epochs: an improvement must be below best × 0.99; count bad epochs, cut on the third, "
-                "then skip one epoch of cooldown.")
+    hints = [h for cuts, h in variants if cuts == got and cuts != set(want)]
+    hint = " Or: ".join(hints) or (
+        "walk the epochs: an improvement must be below best × 0.99; count bad epochs, cut on the third, "
+        "then skip one epoch of cooldown."
+    )
     return failed(show(want), show(got), hint)
 
 

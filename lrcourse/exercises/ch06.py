@@ -192,10 +192,10 @@ def check_06_4(answer: Any) -> bool:
             if first_difference(got, want) is None:
                 continue
             expected = f"rates {show_lrs(want)} after {n} of {WARMUP} steps from {list(targets)}"
-            if len({round(v, 12) for v in got}) == 1 and len(targets) > 1:
-                hint = "every group gets the same rate: record each group's own starting rate and scale that."
-            elif first_difference(got, [t * (n - 1) / WARMUP for t in targets]) is None:
+            if first_difference(got, [t * (n - 1) / WARMUP for t in targets]) is None:
                 hint = "your LR at step 0 is 0.0: did you use step/5 where the warmup asks for (step+1)/5?"
+            elif len({round(v, 12) for v in got}) == 1:
+                hint = "every group gets the same rate: record each group's own starting rate and scale that."
             elif all(g < w for g, w in zip(got, want)) and n > 1:
                 hint = ("you scale the current rate, which the previous step already changed: record the targets "
                         "before the first change (what initial_lr is for).")

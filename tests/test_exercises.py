@@ -1,0 +1,515 @@
+"""The exercise checkers: each accepts its reference solution and another correct form, rejects
+realistic wrong answers with the hint meant for each, and says "not attempted yet" for None."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import math
+import re
+from bisect import bisect_right
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+import torch
+from torch.optim import lr_scheduler as sched
+
+import lrcourse
+import lrcourse.exercises as exercises
+from lrcourse import WarmupLR, multiplier_groups, set_lr, steps_per_epoch
+from lrcourse.exercises import EXERCISES, NOT_ATTEMPTED
+
+BOOK = Path(__file__).resolve().parents[1] / "book"
+
+
+# ---- answers that need a name (pickling, or reuse) ------------------------------------------
+
+def warmup_exp(step, warmup_steps, gamma):  # the chapter 4 solution's module-level function
+    if step < warmup_steps:
+        return (step + 1) / warmup_steps
+    return math.exp(-gamma * (step - warmup_steps + 1))
+
+
+def warmup_exp_8(step):  # another correct form: no partial, e ** x instead of exp
+    return (step + 1) / 8 if step < 8 else math.e ** (-0.05 * (step - 7))
+
+
+def ramp_from_zero(step):
+    return step / 8 if step < 8 else math.exp(-0.05 * (step - 7))
+
+
+def decay_one_late(step):
+    return (step + 1) / 8 if step < 8 else math.exp(-0.05 * (step - 8))
+
+
+def gamma_power(step):
+    return (step + 1) / 8 if step < 8 else 0.05 ** (step - 7)
+
+
+def my_set_lr(optimizer, lr):  # the chapter 2 solution
+    n = len(optimizer.param_groups)
+    values = list(lr) if isinstance(lr, (list, tuple)) else [lr] * n
+    if len(values) != n:
+        raise ValueError(f"expected 1 or {n} rates, got {len(values)}")
+    for value in values:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        ok = ok and math.isfinite(value)
+        if not ok or value < 0:
+            raise ValueError(f"lr must be a finite number >= 0, got {value!r}")
+    for group, value in zip(optimizer.param_groups, values):
+        group["lr"] = value
+
+
+def _values(optimizer, lr):
+    return list(lr) if isinstance(lr, list) else [lr] * len(optimizer.param_groups)
+
+
+def set_lr_unchecked(optimizer, lr):
+    for group, value in zip(optimizer.param_groups, _values(optimizer, lr)):
+        group["lr"] = value
+
+
+def set_lr_assigns_all(optimizer, lr):  # the source article's version
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
+def set_lr_negative_only(optimizer, lr):
+    values = _values(optimizer, lr)
+    if len(values) != len(optimizer.param_groups) or any(v < 0 for v in values):
+        raise ValueError(f"bad lr {lr!r}")
+    for group, value in zip(optimizer.param_groups, values):
+        group["lr"] = value
+
+
+def set_lr_while_writing(optimizer, lr):
+    values = _values(optimizer, lr)
+    if len(values) != len(optimizer.param_groups):
+        raise ValueError(f"expected {len(optimizer.param_groups)} values, got {len(values)}")
+    for group, value in zip(optimizer.param_groups, values):
+        if not math.isfinite(value) or value < 0:
+            raise ValueError(f"bad lr {value!r}")
+        group["lr"] = value
+
+
+def set_lr_rejects_zero(optimizer, lr):
+    values = _values(optimizer, lr)
+    if len(values) != len(optimizer.param_groups) or not all(math.isfinite(v) and v > 0 for v in values):
+        raise ValueError(f"bad lr {lr!r}")
+    for group, value in zip(optimizer.param_groups, values):
+        group["lr"] = value
+
+
+def set_lr_silent_message(optimizer, lr):
+    values = _values(optimizer, lr)
+    if len(values) != len(optimizer.param_groups) or not all(math.isfinite(v) and v >= 0 for v in values):
+        raise ValueError("invalid learning rate")
+    for group, value in zip(optimizer.param_groups, values):
+        group["lr"] = value
+
+
+def set_lr_type_error(optimizer, lr):
+    values = _values(optimizer, lr)
+    if not all(math.isfinite(v) and v >= 0 for v in values):
+        raise TypeError(f"bad lr {lr!r}")
+    set_lr_unchecked(optimizer, lr)
+
+
+def set_lr_zip_truncates(optimizer, lr):
+    values = _values(optimizer, lr)
+    if not all(math.isfinite(v) and v >= 0 for v in values):
+        raise ValueError(f"bad lr {lr!r}")
+    for group, value in zip(optimizer.param_groups, values):
+        group["lr"] = value
+
+
+DEPTH = {"fc": 0, "layer4": 0, "layer3": 1, "layer2": 2, "layer1": 3, "conv1": 4, "bn1": 4}
+
+
+def layerwise(depth, base=2.6):
+    return lambda model: multiplier_groups(model, 0.1, {name: base**-d for name, d in depth.items()})
+
+
+def layerwise_by_hand(model):  # another correct form: an optimizer over hand-built groups
+    groups = [
+        {"params": list(module.parameters()), "lr": 0.1 / 2.6 ** DEPTH[name]}
+        for name, module in model.named_children()
+        if list(module.parameters())
+    ]
+    return torch.optim.SGD(groups, lr=0.1)
+
+
+def he_lambda(optimizer):  # MultiStepLR's schedule written as a LambdaLR
+    return sched.LambdaLR(optimizer, lambda t: 0.1 ** bisect_right([32_000, 48_000], t))
+
+
+def warmup_then(kind, decay="exp", milestone=5):
+    def make(opt):
+        warm = sched.LinearLR(opt, start_factor=0.2, total_iters=5)
+        after = sched.ExponentialLR(opt, gamma=0.9) if decay == "exp" else sched.LambdaLR(opt, lambda t: 0.9**t)
+        if kind == "sequential":
+            return sched.SequentialLR(opt, [warm, after], milestones=[milestone])
+        return sched.ChainedScheduler([warm, after])
+
+    return make
+
+
+def _warm(t):
+    return 0.2 + 0.8 * min(t, 5) / 5
+
+
+def sequential_as_lambda(opt):
+    return sched.LambdaLR(opt, lambda t: _warm(t) if t < 5 else 0.9 ** (t - 5))
+
+
+def chained_as_lambda(opt):
+    return sched.LambdaLR(opt, lambda t: _warm(t) * 0.9**t)
+
+
+def fix_loop(total_steps=None, step_every_batch=False, record_every_batch=False):
+    """The chapter 6 loop: fixed by default, with one of its bugs put back on request."""
+    batches, epochs, accum = 20, 3, 2
+    per_epoch = steps_per_epoch(batches, 1, grad_accum_steps=accum)
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
+    scheduler = sched.OneCycleLR(optimizer, max_lr=1.0, total_steps=total_steps or epochs * per_epoch)
+    used = []
+    for _ in range(epochs):
+        for i in range(batches):
+            if record_every_batch:
+                used.append(optimizer.param_groups[0]["lr"])
+            if (i + 1) % accum == 0 or i + 1 == batches:
+                if not record_every_batch:
+                    used.append(optimizer.param_groups[0]["lr"])
+                optimizer.step()
+                if not step_every_batch:
+                    scheduler.step()
+            if step_every_batch:
+                if i == 0 and not optimizer.state:
+                    optimizer.step()  # torch checks the order on the first call only
+                scheduler.step()
+    return used
+
+
+def warm_up(optimizer, steps):  # the chapter 6 solution, as a function
+    targets = [group["lr"] for group in optimizer.param_groups]
+    for step in range(steps):
+        for group, target in zip(optimizer.param_groups, targets):
+            group["lr"] = target * (step + 1) / 5
+
+
+def warm_up_initial_lr(optimizer, steps):  # another correct form: keep the targets in the groups
+    for step in range(steps):
+        for group in optimizer.param_groups:
+            group.setdefault("initial_lr", group["lr"])
+            group["lr"] = group["initial_lr"] * (step + 1) / 5
+
+
+def warm_up_one_rate(optimizer, steps):  # the hand-written warmup of section 9
+    for step in range(steps):
+        for group in optimizer.param_groups:
+            group["lr"] = 0.1 * (step + 1) / 5
+
+
+def warm_up_compounding(optimizer, steps):
+    for step in range(steps):
+        for group in optimizer.param_groups:
+            group["lr"] = group["lr"] * (step + 1) / 5
+
+
+def warm_up_from_zero(optimizer, steps):
+    targets = [group["lr"] for group in optimizer.param_groups]
+    for step in range(steps):
+        for group, target in zip(optimizer.param_groups, targets):
+            group["lr"] = target * step / 5
+
+
+PLATEAU = dict(mode="max", factor=0.5, patience=2, threshold=0.2, threshold_mode="abs")
+
+
+def plateau(**changes):
+    return lambda opt: sched.ReduceLROnPlateau(opt, **{**PLATEAU, **changes})
+
+
+LIVE = {1: [12, 20], 3: [20, 36, 40], 8: [32, 58]}  # the chapter 5 committed output
+
+# ---- the table: (checker, answer, accepted, text the verdict must contain) -------------------
+
+CASES = [
+    # ch01-limit
+    ("check_01_1", (0.5, 7), True, "6.95 orders"),
+    ("check_01_1", (np.float64(0.5), 6.95), True, "6.95 orders"),
+    ("check_01_1", (0.5, 3.5), True, "distance to the minimum"),
+    ("check_01_1", (0.25, 7), False, "1/L is the textbook"),
+    ("check_01_1", (4.0, 7), False, "largest* curvature"),
+    ("check_01_1", (2 / 4.5, 7), False, "best fixed rate"),
+    ("check_01_1", (0.5, 16), False, "natural logarithm"),
+    ("check_01_1", (0.5, -7), False, "positive number"),
+    ("check_01_1", (0.5, 8.9e6), False, "ratio of the two final values"),
+    ("check_01_1", 0.5, False, "a pair of numbers"),
+    # ch01-edge
+    ("check_01_2", (1.0, 0.8), True, "two-point cycle"),
+    ("check_01_2", [1, 0.8], True, "two-point cycle"),
+    ("check_01_2", (-1.0, 0.8), False, "absolute value"),
+    ("check_01_2", (0.8, 1.0), False, "swapped"),
+    ("check_01_2", (0.0, 0.9), False, "η = 1/L"),
+    ("check_01_2", (0.9, 0.5), False, "compute |1 - ηλ|"),
+    # ch01-best
+    ("check_01_3", (88, 51), True, "88 steps at 1/L"),
+    ("check_01_3", (88.0, 51.0), True, "88 steps at 1/L"),
+    ("check_01_3", (89, 52), False, "one too many"),
+    ("check_01_3", (87, 50), False, "one short"),
+    ("check_01_3", (51, 88), False, "swapped"),
+    ("check_01_3", (88, 60), False, "the second count is off"),
+    ("check_01_3", (88.5, 51), False, "whole numbers"),
+    # ch01-grid
+    ("check_01_4", (16, 1), True, "weak criterion"),
+    ("check_01_4", (16.0, 1.0), True, "weak criterion"),
+    ("check_01_4", (8, 1), False, "does not diverge either"),
+    ("check_01_4", (16, 16), False, "they are not the same"),
+    ("check_01_4", (16, 2), False, "compare run.step_loss[-1]"),
+    ("check_01_4", (32, 1), False, "rates from the grid"),
+    # ch02-layerwise
+    ("check_02_2", layerwise(DEPTH), True, "0.1/2.6**4 for the stem"),
+    ("check_02_2", layerwise_by_hand, True, "0.1/2.6**4 for the stem"),
+    ("check_02_2", layerwise(DEPTH, base=1 / 2.6), False, "*divided* by 2.6"),
+    ("check_02_2", layerwise({k: d for k, d in DEPTH.items() if k not in ("conv1", "bn1")}), False, "the stem"),
+    ("check_02_2", layerwise({**DEPTH, "layer4": 1, "layer3": 2, "layer2": 3, "layer1": 4}), False, "shifted by one"),
+    ("check_02_2", lambda model: list(model.parameters()), False, "each depth in its own group"),
+    ("check_02_2", lambda model: [{"params": list(model.fc.parameters())}], False, "missing"),
+    ("check_02_2", lambda model: torch.nn.Linear(2, 2).parameters(), False, "`model` argument"),
+    # ch02-when
+    ("check_02_3", 20, True, "Final validation losses"),
+    ("check_02_3", 20.0, True, "Final validation losses"),
+    ("check_02_3", 5, False, "the *highest* validation loss"),
+    ("check_02_3", 10, False, "a later drop ends lower"),
+    ("check_02_3", 20.5, False, "a whole number"),
+    ("check_02_3", 15, False, "5, 10 or 20"),
+    # ch02-setlr
+    ("check_02_4", set_lr, True, "without changing anything"),
+    ("check_02_4", my_set_lr, True, "without changing anything"),
+    ("check_02_4", set_lr_assigns_all, False, "whole list was stored"),
+    ("check_02_4", set_lr_unchecked, False, "negative rates"),
+    ("check_02_4", set_lr_negative_only, False, "math.isfinite"),
+    ("check_02_4", set_lr_while_writing, False, "check every value"),
+    ("check_02_4", set_lr_rejects_zero, False, "0 is a valid rate"),
+    ("check_02_4", set_lr_silent_message, False, "name the value"),
+    ("check_02_4", set_lr_type_error, False, "raise ValueError"),
+    ("check_02_4", set_lr_zip_truncates, False, "exactly two rates"),
+    # ch03-resnet
+    ("check_03_1", lambda opt: sched.MultiStepLR(opt, milestones=[32000, 48000], gamma=0.1), True, "MultiStepLR"),
+    ("check_03_1", he_lambda, True, "MultiStepLR"),
+    ("check_03_1", lambda opt: sched.MultiStepLR(opt, milestones=[82, 123]), False, "counted in epochs"),
+    ("check_03_1", lambda opt: sched.StepLR(opt, step_size=32000), False, "second drop is missing"),
+    ("check_03_1", lambda opt: sched.MultiStepLR(opt, milestones=[32001, 48001]), False, "one iteration off"),
+    ("check_03_1", lambda opt: sched.MultiStepLR(opt, [32000, 48000], gamma=0.5), False, "divides it by 10"),
+    ("check_03_1", sched.MultiStepLR, False, "not a function of the optimizer"),
+    # ch03-onecycle-accum
+    ("check_03_2", lambda opt: sched.OneCycleLR(opt, max_lr=0.1, epochs=5, steps_per_epoch=8), True, "completes"),
+    ("check_03_2", lambda opt: sched.OneCycleLR(opt, 0.1, total_steps=5 * steps_per_epoch(1000, 32, False, 4)),
+     True, "completes"),
+    ("check_03_2", lambda opt: sched.OneCycleLR(opt, max_lr=0.1, epochs=5, steps_per_epoch=32), False,
+     "len(loader) counts micro-batches"),
+    ("check_03_2", lambda opt: sched.OneCycleLR(opt, max_lr=0.1, epochs=5, steps_per_epoch=1000 // 128), False,
+     "drops the partial window"),
+    ("check_03_2", lambda opt: sched.OneCycleLR(opt, max_lr=0.1, total_steps=50), False, "built for 50 steps"),
+    ("check_03_2", lambda opt: sched.OneCycleLR(opt, max_lr=1.0, total_steps=40), False, "keep max_lr=0.1"),
+    # ch03-get-lr
+    ("check_03_3", {"LambdaLR", "CosineAnnealingWarmRestarts"}, True, "computes the rate from base_lrs"),
+    ("check_03_3", [sched.LambdaLR, "cosineannealingwarmrestarts"], True, "computes the rate from base_lrs"),
+    ("check_03_3", {"LambdaLR", "CosineAnnealingWarmRestarts", "StepLR"}, False, "StepLR does not match"),
+    ("check_03_3", {"LambdaLR"}, False, "CosineAnnealingWarmRestarts matches"),
+    ("check_03_3", ["StepLR", "ExponentialLR", "CosineAnnealingLR", "LambdaLR", "CosineAnnealingWarmRestarts"],
+     False, "CosineAnnealingLR does not match"),
+    ("check_03_3", {"LamdaLR"}, False, "spell the class names"),
+    ("check_03_3", "LambdaLR", False, "a set of names"),
+    # ch03-chain-vs-seq
+    ("check_03_4", (warmup_then("sequential"), warmup_then("chained")), True, "eats into the warmup"),
+    ("check_03_4", (sequential_as_lambda, chained_as_lambda), True, "eats into the warmup"),
+    ("check_03_4", (warmup_then("sequential", milestone=4), warmup_then("chained")), False, "one step early"),
+    ("check_03_4", (warmup_then("sequential", milestone=6), warmup_then("chained")), False, "one step too long"),
+    ("check_03_4", (warmup_then("sequential"), warmup_then("chained", "lambda")), False, "warmup is lost"),
+    ("check_03_4", (warmup_then("chained"), warmup_then("sequential")), False, "what ChainedScheduler gives"),
+    ("check_03_4", warmup_then("sequential"), False, "a pair (make_sequential, make_chained)"),
+    # ch04-lambda-warmup
+    ("check_04_1", lambda opt: sched.LambdaLR(opt, functools.partial(warmup_exp, warmup_steps=8, gamma=0.05)),
+     True, "schedule pickles"),
+    ("check_04_1", lambda opt: sched.LambdaLR(opt, warmup_exp_8), True, "schedule pickles"),
+    ("check_04_1", lambda opt: sched.LambdaLR(opt, ramp_from_zero), False,
+     "your LR at step 0 is 0.0: did you use t/W where the exercise asks for (t+1)/W?"),
+    ("check_04_1", lambda opt: sched.LambdaLR(opt, decay_one_late), False, "one step late"),
+    ("check_04_1", lambda opt: sched.LambdaLR(opt, gamma_power), False, "gamma is a rate"),
+    ("check_04_1", lambda opt: sched.LambdaLR(opt, lambda t: warmup_exp(t, 8, 0.05)), False, "cannot be pickled"),
+    ("check_04_1", lambda opt: WarmupLR(opt, 8, 0.05), False, "write WarmupLR's schedule yourself"),
+    # ch04-linear-scaling
+    ("check_04_2", (245, 0.1, 0.8), True, "49 per epoch"),
+    ("check_04_2", [245.0, np.float32(0.1), 0.8000], True, "49 per epoch"),
+    ("check_04_2", (240, 0.1, 0.8), False, "partial batch is a step too"),
+    ("check_04_2", (1955, 0.1, 0.8), False, "that is batch 128"),
+    ("check_04_2", (5, 0.1, 0.8), False, "optimizer steps, not epochs"),
+    ("check_04_2", (245, 0.08, 0.8), False, "start_factor multiplies"),
+    ("check_04_2", (245, 0.1, 0.1 + 0.7 * 244 / 245), False, "one step after the warmup"),
+    # ch04-untuned
+    ("check_04_3", [0.95, 0.98, 0.99, 0.999], True, "just below an integer"),
+    ("check_04_3", {0.999, 0.99, 0.98, 0.95}, True, "just below an integer"),
+    ("check_04_3", [0.9, 0.95, 0.98, 0.99, 0.999], False, "2/(1 - 0.9) = 20.000000000000004"),
+    ("check_04_3", [0.98, 0.99, 0.999], False, "2/(1 - 0.95) = 39.99999999999996"),
+    ("check_04_3", [39, 99, 199, 1999], False, "not the warmup lengths"),
+    ("check_04_3", [0.5], False, "not one of the β2"),
+    # ch04-largest-lr
+    ("check_04_4", 0.05, True, "Warmup moves that edge outwards"),
+    ("check_04_4", np.float64(0.05), True, "Warmup moves that edge outwards"),
+    ("check_04_4", 0.1, False, "2 of the 3 seeds diverge"),
+    ("check_04_4", 0.15, False, "3 of the 3 seeds diverge"),
+    ("check_04_4", 0.02, False, "so is a larger rate"),
+    ("check_04_4", 0.3, False, "choose among"),
+    # ch04-noam-half
+    ("check_04_5", 399, True, "4W - 1"),
+    ("check_04_5", 399.0, True, "4W - 1"),
+    ("check_04_5", 400, False, "counted from 0"),
+    ("check_04_5", 199, False, "4 times the steps"),
+    ("check_04_5", 99, False, "that is the peak"),
+    ("check_04_5", 300, False, "0.576 of the peak"),
+    # ch05-predict
+    ("check_05_1", [7], True, "Cut after epoch(s) [7]"),
+    ("check_05_1", (7,), True, "Cut after epoch(s) [7]"),
+    ("check_05_1", [8], False, "counted epochs from 1"),
+    ("check_05_1", [8], False, "not the fourth"),
+    ("check_05_1", [3, 6, 11], False, "tolerates 2 bad epochs"),
+    ("check_05_1", [4, 8], False, "not below best - 0.01"),
+    ("check_05_1", [3, 7, 11], False, "lower is better"),
+    ("check_05_1", [], False, "walk the epochs"),
+    # ch05-accuracy
+    ("check_05_2", plateau(), True, "threshold_mode='abs'"),
+    ("check_05_2", functools.partial(sched.ReduceLROnPlateau, **PLATEAU, cooldown=0, eps=1e-8), True,
+     "threshold_mode='abs'"),
+    ("check_05_2", plateau(threshold_mode="rel"), False, "fraction of the best"),
+    ("check_05_2", plateau(mode="min"), False, "higher accuracy is better"),
+    ("check_05_2", plateau(patience=3), False, "3 bad epochs is patience=2"),
+    ("check_05_2", plateau(threshold=0.002), False, "in the metric's units"),
+    ("check_05_2", plateau(factor=0.1), False, "factor=0.5"),
+    ("check_05_2", plateau(cooldown=2), False, "torch's other defaults"),
+    # ch05-live-patience
+    ("check_05_4", LIVE, True, "patience 8: cuts after [32, 58]"),
+    ("check_05_4", {k: tuple(v) for k, v in LIVE.items()}, True, "patience 8: cuts after [32, 58]"),
+    ("check_05_4", {k: [e + 1 for e in v] for k, v in LIVE.items()}, False, "first epochs at the lower rate"),
+    ("check_05_4", {1: LIVE[1], 3: LIVE[3]}, False, "one entry per patience"),
+    ("check_05_4", {**LIVE, 8: [32]}, False, "read the cuts from run.epoch_lr"),
+    ("check_05_4", [LIVE[1], LIVE[3], LIVE[8]], False, "a dict such as"),
+    # ch06-fix-loop
+    ("check_06_1", fix_loop(), True, "the cycle completes"),
+    ("check_06_1", fix_loop, True, "the cycle completes"),
+    ("check_06_1", fix_loop(total_steps=60), False, "total_steps counts batches"),
+    ("check_06_1", fix_loop(total_steps=60, step_every_batch=True), False, "steps on every micro-batch"),
+    ("check_06_1", fix_loop(record_every_batch=True), False, "not at every micro-batch"),
+    ("check_06_1", [0.04] * 10 + [0.2] * 10 + [0.5] * 10, False, "scheduler.step(epoch)"),
+    # ch06-cut-points
+    ("check_06_2", [1, 9, 10, 11, 25, 49], True, "every cut but 0"),
+    ("check_06_2", {49, 25, 11, 10, 9, 1}, True, "every cut but 0"),
+    ("check_06_2", [0, 1, 9, 10, 11, 25, 49], False, "at cut 0"),
+    ("check_06_2", [0], False, "stays exact"),
+    ("check_06_2", [1, 9, 10, 11], False, "also breaks cut 25"),
+    ("check_06_2", [5], False, "the exercise's cut points"),
+    # ch06-accum-total
+    ("check_06_3", (2940, 23460), True, "98 optimizer steps per epoch"),
+    ("check_06_3", [2940.0, 23460], True, "98 optimizer steps per epoch"),
+    ("check_06_3", (2910, 23460), False, "partial window of each epoch"),
+    ("check_06_3", (2932, 23460), False, "do not run across epochs"),
+    ("check_06_3", (2940, 23430), False, "781 full micro-batches"),
+    ("check_06_3", (23460, 2940), False, "swapped"),
+    # ch06-manual-warmup
+    ("check_06_4", warm_up, True, "ratio between groups holds"),
+    ("check_06_4", warm_up_initial_lr, True, "ratio between groups holds"),
+    ("check_06_4", warm_up_one_rate, False, "every group gets the same rate"),
+    ("check_06_4", warm_up_compounding, False, "you scale the current rate"),
+    ("check_06_4", warm_up_from_zero, False, "did you use step/5"),
+    ("check_06_4", 0.1, False, "a function warm_up"),
+]
+
+
+def _id(case):
+    checker, _, accepted, text = case
+    return f"{checker}-{'ok' if accepted else 'wrong'}-{re.sub(r'[^a-z0-9]+', '_', text.lower())[:40]}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_id(case) for case in CASES])
+def test_verdict(case, capsys):
+    checker, answer, accepted, text = case
+    assert getattr(exercises, checker)(answer) is accepted
+    out = capsys.readouterr().out
+    assert text in out
+    if accepted:
+        assert out.startswith("Correct.")
+    else:
+        # a rejection says what was expected, what was received and what to try
+        assert out.startswith("Not yet. Expected ") and "; received " in out and "\nHint: " in out
+
+
+def test_every_checker_has_enough_cases():
+    for exercise in EXERCISES.values():
+        cases = [case for case in CASES if case[0] == exercise.checker]
+        right = [case for case in cases if case[2]]
+        wrong = {case[3] for case in cases if not case[2]}
+        assert len(right) >= 2, exercise.checker
+        assert len(wrong) >= 3, exercise.checker
+
+
+@pytest.mark.parametrize("label", sorted(EXERCISES))
+def test_none_is_not_attempted(label, capsys):
+    exercise = EXERCISES[label]
+    assert getattr(exercises, exercise.checker)(None) is False
+    out = capsys.readouterr().out
+    assert out.startswith(NOT_ATTEMPTED) and exercise.form in out
+
+
+def _boom(*args):
+    raise RuntimeError("student code failed")
+
+
+@pytest.mark.parametrize("label", sorted(EXERCISES))
+@pytest.mark.parametrize(
+    "junk", ["0.5", object(), _boom, {"a": 1}, float("nan")], ids=["str", "object", "raises", "dict", "nan"]
+)
+def test_odd_answers_give_a_verdict_not_an_error(label, junk, capsys):
+    assert getattr(exercises, EXERCISES[label].checker)(junk) is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet.") and "\nHint: " in out
+
+
+def _exercise_labels():
+    labels = {}
+    for path in sorted(BOOK.glob("[0-9][0-9]_*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            match = re.search(r"```\{exercise\}\s*\n:label: (\S+)", cell.source)
+            if cell.cell_type == "markdown" and match:
+                labels[match.group(1)] = path.name
+    return labels
+
+
+def test_registry_matches_the_book_and_the_module():
+    labels = _exercise_labels()
+    checkers = {name for name, _ in inspect.getmembers(exercises, inspect.isfunction) if name.startswith("check_")}
+    assert checkers == {exercise.checker for exercise in EXERCISES.values()}
+    for label, exercise in EXERCISES.items():
+        assert label in labels, label
+        chapter, number = re.fullmatch(r"check_(\d\d)_(\d+)", exercise.checker).groups()
+        assert labels[label].startswith(chapter)
+        # n is the exercise's position in its chapter
+        in_chapter = [name for name, nb in labels.items() if nb == labels[label]]
+        assert in_chapter.index(label) + 1 == int(number), label
+        doc = getattr(exercises, exercise.checker).__doc__
+        assert doc.startswith(f"Exercise {label}. Answer: "), exercise.checker
+
+
+def test_exercises_export_nothing_from_the_package_root():
+    assert not any(re.fullmatch(r"check_\d\d_\d+", name) for name in lrcourse.__all__)
+    assert set(exercises.__all__) == {"EXERCISES", "Exercise", "NOT_ATTEMPTED"} | {
+        exercise.checker for exercise in EXERCISES.values()
+    }
+
+
+def test_reference_computations_restore_the_thread_count():
+    before = torch.get_num_threads()
+    assert exercises.check_02_3(20)
+    assert torch.get_num_threads() == before
