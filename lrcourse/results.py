@@ -108,7 +108,8 @@ def read_result(path: str | os.PathLike[str]) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         if not text.strip():
             raise ResultError(path, "empty file") from None
-        if exc.pos >= len(text.rstrip()):
+        # It stops where more was expected: at the very end, or inside a string that never closes.
+        if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):
             raise ResultError(path, f"truncated (the JSON stops after {len(text.encode())} bytes)") from None
         raise ResultError(path, f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
     return _check(data, path)

@@ -104,6 +104,50 @@ def _clean(out: Path, log: Callable[[str], None]) -> None:
         log(f"Removed {len(gone)} leftover(s) of stopped processes: {'; '.join(gone)}")
 
 
+def _held_by(lock: Path) -> dict[str, Any] | None:
+    """The record of the live owner of ``lock``, or None (no lock, unreadable, owner gone)."""
+    try:
+        record = json.loads(lock.read_text(encoding="utf-8"))
+        mtime = lock.stat().st_mtime
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and not claims.is_gone(record, mtime) else None
+
+
+def _survey(out: Path, runs: list[tuple[str, int]], settings: dict[str, Any]) -> tuple[dict, dict]:
+    """Which runs are done, which have a damaged result; refuse any result or live claim with other settings.
+
+    Called before any work and again after each claim, so that two sweeps with different settings
+    started at the same moment refuse each other instead of mixing their runs in one folder.
+    """
+    done: dict[tuple[str, int], Path] = {}
+    redo: dict[tuple[str, int], str] = {}
+    for run in runs:
+        path = result_path(out, *run)
+        try:
+            saved = read_result(path)
+        except FileNotFoundError:
+            saved = None
+        except ResultError as error:
+            redo[run], saved = error.reason, None
+        if saved is not None:
+            if (saved["recipe"], saved["seed"]) != run:
+                raise ConfigMismatchError(f"{path} holds the result of {_label(saved['recipe'], saved['seed'])}, "
+                                          f"not {_label(*run)}: rename it or move it out of {out}/")
+            diff = _differences(settings_of(saved), settings)
+            if diff:
+                raise ConfigMismatchError(f"{path} was made with other settings ({diff}); a sweep never "
+                                          "overwrites a result: use another output folder, or the same settings")
+            done[run] = path
+            continue
+        holder = _held_by(out / ".locks" / f"{path.stem}.lock")
+        diff = _differences(holder["settings"], settings) if holder and isinstance(holder.get("settings"), dict) else ""
+        if diff:
+            raise ConfigMismatchError(f"{_label(*run)} is being trained into {out}/ by {claims.describe(holder)} "
+                                      f"with other settings ({diff}): use another output folder, or the same settings")
+    return done, redo
+
+
 def sweep(
     recipes: Sequence[str],
     seeds: Sequence[int],
@@ -167,37 +211,7 @@ def sweep(
     _clean(out, log)
 
     # -- before any work: refuse other settings anywhere in this sweep's runs --------------------
-    done: dict[tuple[str, int], Path] = {}
-    redo: dict[tuple[str, int], str] = {}
-    for run in runs:
-        path = result_path(out, *run)
-        try:
-            saved = read_result(path)
-        except FileNotFoundError:
-            saved = None
-        except ResultError as error:
-            redo[run] = error.reason
-            saved = None
-        if saved is not None:
-            if (saved["recipe"], saved["seed"]) != run:
-                raise ConfigMismatchError(f"{path} holds the result of {_label(saved['recipe'], saved['seed'])}, "
-                                          f"not {_label(*run)}: rename it or move it out of {out}/")
-            diff = _differences(settings_of(saved), settings)
-            if diff:
-                raise ConfigMismatchError(f"{path} was made with other settings ({diff}); a sweep never "
-                                          "overwrites a result: use another output folder, or the same settings")
-            done[run] = path
-            continue
-        lock = out / ".locks" / f"{path.stem}.lock"
-        with contextlib.suppress(OSError, ValueError):
-            record = json.loads(lock.read_text(encoding="utf-8"))
-            held = record.get("settings") if isinstance(record, dict) else None
-            if held is not None and not claims.is_gone(record, lock.stat().st_mtime):
-                diff = _differences(held, settings)
-                if diff:
-                    raise ConfigMismatchError(f"{_label(*run)} is being trained into {out}/ by "
-                                              f"{claims.describe(record)} with other settings ({diff}): use "
-                                              "another output folder, or the same settings")
+    done, redo = _survey(out, runs, settings)
     threads = torch.get_num_threads()
     for run in mine:
         ckpt = out / ".checkpoints" / f"{result_path(out, *run).stem}.pt"
@@ -234,16 +248,12 @@ def sweep(
                 log(f"{tag}: being trained by {claims.describe(got)}; skipped")
                 continue
             with got.start_heartbeat():
-                try:
-                    read_result(path)
+                now_done, redo = _survey(out, runs, settings)  # what other workers did meanwhile
+                if run in now_done:
                     log(f"{tag}: finished by another worker meanwhile ({path.name})")
                     continue
-                except ResultError as error:
-                    redo[run] = error.reason
-                except FileNotFoundError:
-                    pass
                 if run in redo:
-                    log(f"{tag}: {path.name} is not a complete result ({redo[run]}); training it again")
+                    log(f"{tag}: {path.name} is not a complete result: {redo[run]}; training it again")
                 current = _label(*run)
                 result = _train(run, tag, path, out, data, run_one, progress, log, run_kwargs)
                 if path.exists():
