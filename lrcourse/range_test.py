@@ -289,7 +289,7 @@ class RangeTestResult:
         its first value, ``slide`` when no two slopes 15 steps apart agree within 0.005 (or the
         curve has 15 points or fewer). See the private
         ``_valley``, ``_slide``, ``_minimum``, ``_steep`` for the exact definitions.
-        Multiply by :attr:`ratios` (or call :meth:`group_lrs`) for every group's rate.
+        Multiply by ``ratios`` (or call :meth:`group_lrs`) for every group's rate.
         """
         method = check_choice(method, "method", (*SUGGESTIONS, "all"))
         lrs, curve = self.curve(skip_start=skip_start, skip_end=skip_end)
@@ -538,10 +538,10 @@ def lr_range_test(
         val_batches: Re-iterable validation batches, evaluated after every step; None: none.
         accumulation_steps: Micro-batches per optimizer step, >= 1; the LR changes per step.
         loss_fn: ``loss_fn(logits, targets)``; cross-entropy by default.
-        device: Where the test runs; default :func:`lrcourse.pick_device`. The model is moved
+        device: Where the test runs; default :func:`lrcourse.device.pick_device`. The model is moved
             there and back.
         precision: ``"bf16"``, ``"fp16"`` (with a ``GradScaler``) or ``"fp32"``; default
-            :func:`lrcourse.pick_precision` for ``device``.
+            :func:`lrcourse.device.pick_precision` for ``device``.
         progress: A tqdm progress bar; default on when stderr is a terminal and ``CI`` is unset.
 
     Returns:
