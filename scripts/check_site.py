@@ -46,14 +46,7 @@ BLOCKING_IMPACTS = ("serious", "critical")
 # Figures that have no alt text yet, per page: a ratchet. A page with more fails (a new figure
 # needs alt text); a page with fewer is reported so the number here can come down. Notebook
 # figures get theirs from cell metadata: {"mystnb": {"image": {"alt": "..."}}}.
-KNOWN_MISSING_ALT: dict[str, int] = {
-    "book/01_learning_rate.html": 4,
-    "book/02_param_groups.html": 1,
-    "book/03_builtin_schedulers.html": 5,
-    "book/04_warmup.html": 3,
-    "book/05_reduce_lr_on_plateau.html": 2,
-    "book/06_pitfalls.html": 3,
-}
+KNOWN_MISSING_ALT: dict[str, int] = {}
 
 _PAGE_FACTS = """() => {
   const attr = (e, a) => e.getAttribute(a);
