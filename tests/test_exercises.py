@@ -340,6 +340,8 @@ CASES = [
      "your LR at step 0 is 0.0: did you use t/W where the exercise asks for (t+1)/W?"),
     ("check_04_1", lambda opt: sched.LambdaLR(opt, decay_one_late), False, "one step late"),
     ("check_04_1", lambda opt: sched.LambdaLR(opt, gamma_power), False, "gamma is a rate"),
+    ("check_04_1", lambda opt: sched.LambdaLR(opt, lambda t: 0.05 * warmup_exp_8(t)), False,
+     "returns a factor that LambdaLR multiplies"),
     ("check_04_1", lambda opt: sched.LambdaLR(opt, lambda t: warmup_exp(t, 8, 0.05)), False, "cannot be pickled"),
     ("check_04_1", lambda opt: WarmupLR(opt, 8, 0.05), False, "write WarmupLR's schedule yourself"),
     # ch04-linear-scaling

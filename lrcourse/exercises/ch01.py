@@ -7,7 +7,19 @@ import math
 from typing import Any
 
 from ..toy import Quadratic, gradient_descent, train_toy
-from ._common import guarded, as_int, as_real, as_tuple, close, failed, not_attempted, one_thread, passed, show, wrong_form
+from ._common import (
+    as_int,
+    as_real,
+    as_tuple,
+    close,
+    failed,
+    guarded,
+    not_attempted,
+    one_thread,
+    passed,
+    show,
+    wrong_form,
+)
 
 __all__ = ["check_01_1", "check_01_2", "check_01_3", "check_01_4"]
 
@@ -25,7 +37,7 @@ def _limit_reference() -> tuple[float, float, float]:
     return limit, math.log10(values[1] / values[0]), math.log10(distances[1] / distances[0])
 
 
-FORM_01_1 = "a pair (limit, orders): the stability limit and the orders of magnitude between the two final f"
+FORM_01_1 = "a pair (limit, orders): the stability limit, and how many orders of magnitude apart the two runs' final f are"
 
 
 @guarded

@@ -10,7 +10,16 @@ from typing import Any
 import torch
 
 from ..toy import train_toy
-from ._common import guarded, as_int, failed, not_attempted, one_thread, passed, show, wrong_form
+from ._common import (
+    as_int,
+    failed,
+    guarded,
+    not_attempted,
+    one_thread,
+    passed,
+    show,
+    wrong_form,
+)
 
 __all__ = ["check_02_2", "check_02_3", "check_02_4"]
 

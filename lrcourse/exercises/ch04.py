@@ -66,6 +66,9 @@ def check_04_1(answer: Any) -> bool:
             hint = "the decay starts one step late: step W is already exp(-gamma), so use exp(-gamma * (t - W + 1))."
         elif step >= W and close(factor, GAMMA ** (step - W + 1)):
             hint = "gamma is a rate in exp(-gamma * n), not a factor per step: gamma ** n falls far too fast."
+        elif _constant_ratio(got, rates):
+            hint = ("every rate is off by the same factor: the function returns a factor that LambdaLR multiplies "
+                    "each group's base rate by, not a rate.")
         elif group == 1 and first_difference(result.lrs[0], want[0], rel=1e-12) is None:
             hint = "the function must return a factor of each group's base rate, not a rate: the second group is off."
         else:
@@ -78,6 +81,11 @@ def check_04_1(answer: Any) -> bool:
                       "a lambda or nested function cannot be pickled: define the factor at module level and "
                       "bind warmup_steps and gamma with functools.partial.")
     return passed("Identical rates in both groups for 30 steps, and the schedule pickles.")
+
+
+def _constant_ratio(got: list[float], want: list[float]) -> bool:
+    ratios = [g / w for g, w in zip(got, want) if w]
+    return bool(ratios) and not close(ratios[0], 1.0) and all(close(r, ratios[0], 1e-9) for r in ratios)
 
 
 FORM_04_2 = "a triple (warmup_steps, first_lr, last_lr)"

@@ -11,7 +11,18 @@ import torch
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 from ..toy import train_toy
-from ._common import as_int, as_int_set, failed, first_difference, guarded, not_attempted, one_thread, passed, trace, wrong_form
+from ._common import (
+    as_int,
+    as_int_set,
+    failed,
+    first_difference,
+    guarded,
+    not_attempted,
+    one_thread,
+    passed,
+    trace,
+    wrong_form,
+)
 
 __all__ = ["check_05_1", "check_05_2", "check_05_4"]
 
