@@ -6,7 +6,10 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+import os
 import re
+import shutil
+import tempfile
 from bisect import bisect_right
 from pathlib import Path
 
@@ -225,6 +228,62 @@ def warm_up_from_zero(optimizer, steps):
             group["lr"] = target * step / 5
 
 
+def save_atomic(state, path):  # the chapter 8 solution
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(state, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def save_atomic_named(state, path):  # another correct form
+    path = Path(path)
+    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as f:
+        tmp = f.name
+        try:
+            torch.save(state, f)
+            f.flush()
+            os.fsync(f.fileno())
+        except Exception:
+            f.close()
+            os.unlink(tmp)
+            raise
+    os.replace(tmp, path)
+
+
+def save_atomic_variant(*, fsync=True, same_folder=True, cleanup=True, reraise=True, replace=True):
+    def save(state, target):
+        target = Path(target)
+        fd, tmp = tempfile.mkstemp(dir=target.parent if same_folder else None)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                torch.save(state, f)
+                f.flush()
+                if fsync:
+                    os.fsync(f.fileno())
+            (os.replace if replace else shutil.copyfile)(tmp, target)
+        except Exception:
+            if cleanup:
+                os.unlink(tmp)
+            if reraise:
+                raise
+
+    return save
+
+
+def save_in_place(state, path):
+    with open(path, "wb") as f:
+        torch.save(state, f)
+        f.flush()
+        os.fsync(f.fileno())
+
+
 PLATEAU = dict(mode="max", factor=0.5, patience=2, threshold=0.2, threshold_mode="abs")
 
 
@@ -427,6 +486,16 @@ CASES = [
     ("check_06_4", warm_up_compounding, False, "you scale the current rate"),
     ("check_06_4", warm_up_from_zero, False, "did you use step/5"),
     ("check_06_4", 0.1, False, "a function warm_up"),
+    # ch08-atomic
+    ("check_08_3", save_atomic, True, "nothing is left behind"),
+    ("check_08_3", save_atomic_named, True, "nothing is left behind"),
+    ("check_08_3", save_atomic_variant(fsync=False), False, "os.fsync the temporary file"),
+    ("check_08_3", save_in_place, False, "the target was overwritten"),
+    ("check_08_3", save_atomic_variant(cleanup=False), False, "remove the temporary file"),
+    ("check_08_3", save_atomic_variant(same_folder=False), False, "mkstemp(dir=path.parent)"),
+    ("check_08_3", save_atomic_variant(cleanup=True, reraise=False), False, "let the error propagate"),
+    ("check_08_3", save_atomic_variant(replace=False), False, "temporary file was left behind"),
+    ("check_08_3", lambda state, path: None, False, "nothing was written at path"),
 ]
 
 
