@@ -104,6 +104,12 @@ def atomic_write(
             _link_into_place(tmp, path)
         else:
             os.replace(tmp, path)
+    except OSError as error:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        if error.filename is None and error.errno is not None:  # a failed write() names no file (ENOSPC...)
+            raise OSError(error.errno, error.strerror, str(path)) from error
+        raise
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)

@@ -180,10 +180,15 @@ def _create(path: Path, record: Mapping[str, Any]) -> bool:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
     except FileExistsError:
         return False
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(record, f)
-        f.flush()
-        os.fsync(f.fileno())
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(record, f)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as error:  # a full disk: no half-written lock stays behind, and the error names the file
+        with contextlib.suppress(OSError):
+            path.unlink()
+        raise OSError(error.errno, error.strerror, str(path)) from error
     return True
 
 

@@ -246,7 +246,7 @@ def _describe(error: BaseException, args: argparse.Namespace) -> str:
     if isinstance(error, DataFileError):
         return f"{error.path} is damaged ({error.reason}); delete {error.folder} and run again to write or download it anew"
     if isinstance(error, NotADirectoryError):
-        return f"{error.filename} exists and is a file, not a folder; choose another {_which_option(error.filename, args)}"
+        return f"{error.filename}: {error.strerror}; choose another {_which_option(error.filename, args)}"
     if isinstance(error, OSError):
         where = f" writing {error.filename}" if error.filename else ""
         option = _which_option(error.filename, args)
@@ -255,7 +255,8 @@ def _describe(error: BaseException, args: argparse.Namespace) -> str:
             return (f"{what}{where}; free some space (or choose {option} on another disk), then run the same "
                     "command again to resume")
         if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-            return f"cannot write{where} ({error.strerror}); choose a folder you can write to with {option}"
+            target = f" {error.filename}" if error.filename else ""
+            return f"cannot write{target} ({error.strerror}); choose a folder you can write to with {option}"
         return f"{error.strerror or error}{': ' + str(error.filename) if error.filename else ''}"
     return str(error)
 

@@ -85,5 +85,7 @@ def format_duration(seconds: float) -> str:
         return f"about {max(1, round(seconds))} s"
     if seconds < 5400:
         return f"about {round(seconds / 60)} min"
+    if seconds >= 10 * 3600:
+        return f"about {round(seconds / 3600)} h"
     hours, minutes = divmod(round(seconds / 60), 60)
-    return f"about {hours} h" + (f" {minutes} min" if minutes and hours < 10 else "")
+    return f"about {hours} h" + (f" {minutes} min" if minutes else "")

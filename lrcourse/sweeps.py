@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import inspect
 import json
 import os
@@ -64,8 +65,11 @@ def check_output_folder(out: str | os.PathLike[str]) -> Path:
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise NotADirectoryError(20, "exists and is a file, not a folder", str(out))
-    out.mkdir(parents=True, exist_ok=True)
+        raise NotADirectoryError(errno.ENOTDIR, "it exists and is a file, not a folder", str(out))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except (NotADirectoryError, FileExistsError):
+        raise NotADirectoryError(errno.ENOTDIR, "a folder above it is a file", str(out)) from None
     fd, probe = tempfile.mkstemp(dir=out, prefix=".lrcourse-probe-", suffix=claims.owner_tag())
     os.close(fd)
     os.unlink(probe)

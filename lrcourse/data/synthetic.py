@@ -176,8 +176,13 @@ def _generate(labels: torch.Tensor, seed: int, bar: Any = None) -> torch.Tensor:
 
 
 def _write_pickle(obj: Any, path: Path) -> None:
-    with open(path, "wb") as f:
-        pickle.dump(obj, f, protocol=2)  # the protocol of the official files
+    try:
+        with open(path, "wb") as f:
+            pickle.dump(obj, f, protocol=2)  # the protocol of the official files
+    except OSError as error:
+        if error.filename is None and error.errno is not None:  # a failed write() names no file (ENOSPC...)
+            raise OSError(error.errno, error.strerror, str(path)) from error
+        raise
 
 
 def _show_progress() -> bool:
