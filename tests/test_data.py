@@ -9,11 +9,17 @@ from __future__ import annotations
 import hashlib
 import http.server
 import io
+import os
 import pickle
+import re
 import shutil
+import signal
 import socket
+import subprocess
+import sys
 import tarfile
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +74,7 @@ class _Server:
     def __init__(self, payload: bytes) -> None:
         self.payload = payload
         self.hits: list[str] = []
+        self.closing = threading.Event()
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -81,8 +88,13 @@ class _Server:
                 self.send_header("Content-Type", "application/gzip")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                # /truncated promises the whole file and sends half of it, then hangs up.
-                self.wfile.write(body[: len(body) // 2] if self.path.startswith("/truncated") else body)
+                # /truncated promises the whole file and sends half of it, then hangs up;
+                # /stall sends half of it and then nothing, like a network that went away.
+                half = self.path.startswith(("/truncated", "/stall"))
+                self.wfile.write(body[: len(body) // 2] if half else body)
+                self.wfile.flush()
+                if self.path.startswith("/stall"):
+                    outer.closing.wait(60)
                 self.close_connection = True
 
             def log_message(self, *args: object) -> None:
@@ -94,6 +106,7 @@ class _Server:
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
     def close(self) -> None:
+        self.closing.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -172,6 +185,58 @@ def test_unreachable_host_raises_clear_error(tmp_path, closed_url):
     with pytest.raises(RuntimeError, match=r"Could not download CIFAR-10 from .*place it in"):
         download_cifar10(tmp_path, url=closed_url)
     assert _files(tmp_path) == []
+
+
+def test_a_killed_download_leaves_nothing_behind_and_a_live_one_is_left_alone(server, tarball, tmp_path):
+    root, md5 = tmp_path / "data", _md5(tarball)
+    code = (f"from lrcourse.data import download_cifar10; download_cifar10({str(root)!r}, "
+            f"url={server.base + '/stall/cifar-10-python.tar.gz'!r}, md5={md5!r})")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline, partial = time.monotonic() + 120, []
+        while not partial and proc.poll() is None and time.monotonic() < deadline:
+            partial = [p for p in root.glob(".lrcourse-download-*/*") if p.stat().st_size > 0]
+            time.sleep(0.02)
+        assert partial, proc.stderr.read().decode() if proc.poll() is not None else "no partial download"
+        # Another process's download in progress is not a leftover: a download next to it keeps it.
+        folder = download_cifar10(root, url=server.base + "/ok/cifar-10-python.tar.gz", md5=md5)
+        assert partial[0].exists()
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stderr.close()
+    assert partial[0].exists()  # killed midway: its partial tarball is still there
+    assert download_cifar10(root, url=server.base + "/ok/cifar-10-python.tar.gz", md5=md5) == folder
+    assert not partial[0].parent.exists()  # the next call removed it
+    assert sorted(p.name for p in root.iterdir()) == ["cifar-10-batches-py", "cifar-10-python.tar.gz"]
+
+
+def _cli_with_url(url, tmp_path, capsys, monkeypatch):
+    from lrcourse.__main__ import main
+
+    monkeypatch.setenv("LRCOURSE_CIFAR10_URL", url)
+    status = main(["sweep", "--data", "cifar10", "--data-root", str(tmp_path / "data"), "--out", str(tmp_path / "r"),
+                   "--device", "cpu", "--no-progress"])
+    return status, capsys.readouterr()
+
+
+def test_cli_without_network_says_use_data_synthetic_in_one_line(tmp_path, closed_url, capsys, monkeypatch):
+    status, (out, err) = _cli_with_url(closed_url, tmp_path, capsys, monkeypatch)
+    assert status == 1
+    assert re.fullmatch(rf"error: could not get CIFAR-10 from {re.escape(closed_url)} \(\[Errno 111\] Connection "
+                        rf"refused\). To work offline, use --data synthetic \(a stand-in in the same format; results "
+                        rf"say so\), or put cifar-10-python.tar.gz into {re.escape(str(tmp_path / 'data'))}/ by hand\n",
+                        err), err
+    assert "source='synthetic'" not in err and "Traceback" not in out + err
+    assert _files(tmp_path / "data") == []
+
+
+def test_cli_truncated_download_is_one_line(server, tmp_path, capsys, monkeypatch):
+    status, (_, err) = _cli_with_url(server.base + "/truncated/cifar-10-python.tar.gz", tmp_path, capsys, monkeypatch)
+    last = err.rstrip("\n").split("\n")[-1]  # above it: torchvision's download bar, on stderr
+    assert status == 1 and err.count("error") == 1 and "Traceback" not in err
+    assert last.startswith("error: could not get CIFAR-10 from ") and "corrupted or truncated" in last
+    assert "use --data synthetic" in last
 
 
 def _tar_gz(members: dict[str, bytes]) -> bytes:

@@ -228,7 +228,7 @@ def test_cli_help_lists_recipes(capsys):
 def cli(out, *extra):
     return [sys.executable, "-m", "lrcourse", "sweep", "--recipes", "constant,cosine", "--seeds", "3",
             "--epochs", "2", "--model", "tiny", "--data", "random", "--batch-size", "16", "--device", "cpu",
-            "--out", str(out), "--no-progress", *extra]
+            "--out", str(out), "--no-progress", "--threads", "1", *extra]
 
 
 def test_cli_sweep_killed_midway_then_rerun(tmp_path, capsys):
@@ -252,7 +252,10 @@ def test_cli_sweep_killed_midway_then_rerun(tmp_path, capsys):
     assert "[1/6] constant seed 0: done already" in finished.stdout
     assert sorted(p.name for p in tmp_path.glob("*.json")) == [
         f"{recipe}-seed{seed}.json" for recipe in ("constant", "cosine") for seed in range(3)]
-    # (A kill during a write may leave a hidden ".name.*.tmp" file behind, never a partial result.)
+    # A kill during a write may leave a hidden ".name.*.tmp" file, a lock and a checkpoint behind,
+    # never a partial result; the rerun trained what was left and removed them all.
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".") and p.is_file()] == []
+    assert not list(tmp_path.glob(".locks/*")) and not list(tmp_path.glob(".checkpoints/*"))
     for path in tmp_path.glob("*.json"):
         assert json.loads(path.read_text())["format"] == "lrcourse-run/1"
     assert main(["summary", str(tmp_path)]) == 0

@@ -182,6 +182,7 @@ def download_cifar10(
     timeout = check_real(timeout, "timeout", low=0.0, low_open=True)
     root = Path(root).expanduser()
     folder = root / BASE_FOLDER
+    remove_dead_leftovers(root, (DOWNLOAD_PREFIX,))  # partial downloads of killed processes
     if folder.is_dir():
         missing = _missing_files(folder)
         if not missing:
@@ -189,7 +190,6 @@ def download_cifar10(
         raise DataFileError(folder, f"incomplete (missing {', '.join(missing)})")
     created_root = not root.exists()
     root.mkdir(parents=True, exist_ok=True)
-    remove_dead_leftovers(root, (DOWNLOAD_PREFIX,))  # partial downloads of killed processes
     archive = root / ARCHIVE_NAME
     tmp = Path(tempfile.mkdtemp(dir=root, prefix=DOWNLOAD_PREFIX, suffix=owner_tag()))
     done = False
