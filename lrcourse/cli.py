@@ -144,8 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser(
         "sweep", help="train every recipe with every seed; rerun to resume", formatter_class=_HelpFormatter,
-        description="Train each recipe with each seed at an equal step budget; one JSON file per run in "
-        "--out. Rerunning the same command skips finished runs and resumes an interrupted one.",
+        description="Train each recipe with each seed at an equal step budget; one JSON file per run in --out.\n"
+        "Rerunning the same command skips finished runs and resumes an interrupted one.",
         epilog=EPILOG,
     )
     add = run.add_argument
