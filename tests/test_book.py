@@ -56,7 +56,7 @@ def test_colab_install_cells_install_the_release_of_this_version():
     import lrcourse
 
     url = CONFIG["repository"]["url"]
-    expected = f'"lrcourse @ git+{url}@v{lrcourse.__version__}"'
+    expected = f'"git+{url}@v{lrcourse.__version__}"'
     for notebook in sorted((ROOT / "book").glob("*.ipynb")):
         first = next(c for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code")
         assert expected in first.source, f"{notebook.name}: install cell should use {expected}"
@@ -97,3 +97,13 @@ def test_readme_installs_the_release_of_this_version():
     import lrcourse
 
     assert f"lrcourse@v{lrcourse.__version__}\"" in (ROOT / "README.md").read_text()
+
+
+def test_instructor_page_lists_every_checker():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import exercise_table
+
+    block = exercise_table.BLOCK.search((ROOT / "book/instructors.md").read_text())
+    assert block and block.group(0) == exercise_table.render(), "run python scripts/exercise_table.py"

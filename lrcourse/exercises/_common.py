@@ -10,6 +10,7 @@ import contextlib
 import functools
 import math
 import numbers
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -197,6 +198,17 @@ def trace(
         )
         return result
     result.lrs = [[] for _ in base_lrs]
+    with warnings.catch_warnings():
+        # Older torch's own SequentialLR (2.4 does; 2.12 does not) warns about step(epoch) at
+        # every milestone: torch's doing, not the student's, and with warnings as errors it
+        # would end the trace.
+        warnings.filterwarnings("ignore", message=r"The epoch parameter in `scheduler\.step\(\)`")
+        _run(scheduler, optimizer, steps, metrics, result)
+    return result
+
+
+def _run(scheduler: Any, optimizer: torch.optim.Optimizer, steps: int, metrics: Sequence[float] | None,
+         result: Trace) -> None:
     for step in range(steps):
         for values, group in zip(result.lrs, optimizer.param_groups):
             values.append(float(group["lr"]))
@@ -211,7 +223,6 @@ def trace(
             result.raised_at = step
             result.exception = error
             break
-    return result
 
 
 def names_of(answer: Any) -> set[str] | None:
