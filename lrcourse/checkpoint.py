@@ -285,7 +285,8 @@ def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises RuntimeError, EOFError, UnpicklingError, IndexError...
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        # The first sentence: torch appends a paragraph of advice to some of its messages.
+        reason = str(exc).strip().splitlines()[0].split(". ")[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(path, f"torch.load failed after {len(data)} bytes ({reason})") from exc
     if not isinstance(state, dict) or state.get("format_version") != FORMAT_VERSION:
         got = state.get("format_version") if isinstance(state, dict) else f"a {type(state).__name__}"

@@ -332,8 +332,9 @@ def _sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def _interrupted(stop: BaseException, args: argparse.Namespace) -> str:
     out = Path(getattr(args, "out", "."))
     if isinstance(stop, SweepInterrupted) and stop.run:
-        return (f"Interrupted while training {stop.run} (its last epoch checkpoint is kept in {out / '.checkpoints'}); "
-                "run the same command again to resume.")
+        kept = (f"it resumes from its last epoch checkpoint, {stop.checkpoint}" if stop.checkpoint
+                else "it had not finished an epoch, so it starts over")
+        return f"Interrupted while training {stop.run} ({kept}); run the same command again to resume."
     return "Interrupted before any run started; run the same command again to resume."
 
 

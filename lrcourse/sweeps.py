@@ -50,10 +50,11 @@ _HOUR = 3600.0
 class SweepInterrupted(KeyboardInterrupt):
     """Ctrl-C (or SIGTERM) stopped a sweep; ``run`` names the run it was training, if any."""
 
-    def __init__(self, run: str | None, out: Path) -> None:
+    def __init__(self, run: str | None, out: Path, checkpoint: Path | None = None) -> None:
         where = f"while training {run}" if run else "before any run started"
         super().__init__(f"interrupted {where} (results in {out}/)")
         self.run, self.out = run, out
+        self.checkpoint = checkpoint if checkpoint is not None and checkpoint.exists() else None
 
 
 def check_output_folder(out: str | os.PathLike[str]) -> Path:
@@ -238,6 +239,7 @@ def sweep(
     others: list[str] = []
     trained: list[float] = []
     current: str | None = None
+    ckpt: Path | None = None
     try:
         for i, run in enumerate(mine, start=1):
             tag, path = f"[{i}/{len(mine)}] {_label(*run)}", result_path(out, *run)
@@ -258,7 +260,7 @@ def sweep(
                     continue
                 if run in redo:
                     log(f"{tag}: {path.name} is not a complete result: {redo[run]}; training it again")
-                current = _label(*run)
+                current, ckpt = _label(*run), out / ".checkpoints" / f"{path.stem}.pt"
                 result = _train(run, tag, path, out, data, run_one, progress, log, run_kwargs)
                 if path.exists():
                     path.unlink()  # the damaged file found above: the claim makes it ours to replace
@@ -271,7 +273,7 @@ def sweep(
             eta = f"; {format_duration(left)} left" if left else ""
             log(f"{tag}: {status}test acc {result['final']['test_acc']:.4f} ({result['wall_time']:.1f} s){eta}")
     except KeyboardInterrupt:
-        raise SweepInterrupted(current, out) from None
+        raise SweepInterrupted(current, out, ckpt if current else None) from None
 
     _write_summary(out, RECIPES, others, log)
     return paths

@@ -260,8 +260,8 @@ def test_ctrl_c_ends_with_one_line_and_the_same_command_resumes(tmp_path, capsys
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, (out, err)
-    assert err == (f"Interrupted while training constant seed 0 (its last epoch checkpoint is kept in "
-                   f"{tmp_path / '.checkpoints'}); run the same command again to resume.\n")
+    assert err == (f"Interrupted while training constant seed 0 (it resumes from its last epoch checkpoint, "
+                   f"{checkpoint}); run the same command again to resume.\n")
     assert not list(tmp_path.glob(".locks/*")) and checkpoint.exists()  # the claim was released
 
     status, out, _ = run_main(capsys, args)
