@@ -209,15 +209,20 @@ def _check_device(text: str | None) -> None:
         raise CliError(f"--device {text}: Apple's MPS is not available here; use --device cpu")
 
 
+def _refuse(parser: argparse.ArgumentParser, message: str) -> None:
+    """An argument error of the sweep command, found after parsing: exit 2, like argparse's own."""
+    parser.exit(2, f"{parser.prog} sweep: error: {message}\n")
+
+
 def _check_sizes(parser: argparse.ArgumentParser, kind: str, val_size: int | None, train_size: int | None) -> None:
     if kind == "random":
         return
     n, val = CIFAR10_TRAIN_IMAGES, 5000 if val_size is None else val_size
     if val >= n:
-        parser.error(f"argument --val-size: must be < {n}, the training images of CIFAR-10, so that some "
+        _refuse(parser, f"argument --val-size: must be < {n}, the training images of CIFAR-10, so that some "
                      f"are left to train on (got {val})")
     if train_size is not None and train_size > n - val:
-        parser.error(f"argument --train-size: at most {n - val} training images are left after --val-size {val} "
+        _refuse(parser, f"argument --train-size: at most {n - val} training images are left after --val-size {val} "
                      f"(got {train_size})")
 
 
@@ -295,7 +300,7 @@ def _hint(args: argparse.Namespace, kind: str, val_size: int) -> Any:
 def _sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     kind = args.data or os.environ.get("LRCOURSE_DATA", "").strip() or "cifar10"
     if kind not in DATA_CHOICES:
-        parser.error(f"LRCOURSE_DATA must be one of {', '.join(DATA_CHOICES)} (got LRCOURSE_DATA={kind!r})")
+        _refuse(parser, f"LRCOURSE_DATA must be one of {', '.join(DATA_CHOICES)} (got LRCOURSE_DATA={kind!r})")
     _check_sizes(parser, kind, args.val_size, args.train_size)
     _check_device(args.device)
     if args.threads is not None:
@@ -316,7 +321,7 @@ def _sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                               device=args.device, train_size=args.train_size,
                               url=os.environ.get(URL_VAR, "").strip() or None, progress=args.progress)
         except ValueError as error:  # sizes the data on disk does not have
-            parser.error(str(error).replace("val_size", "--val-size").replace("train_size", "--train-size"))
+            _refuse(parser, str(error).replace("val_size", "--val-size").replace("train_size", "--train-size"))
     sweep(args.recipes, list(range(args.seeds)), args.out, data, shard=args.shard, progress=args.progress,
           model=args.model, epochs=args.epochs, lr=args.lr, momentum=args.momentum,
           weight_decay=args.weight_decay, device=args.device, precision=args.precision,
