@@ -4,7 +4,7 @@
 :func:`pick_precision` the compute precision for it: ``"bf16"`` (autocast to bfloat16) on CUDA GPUs
 of compute capability 8.0 or more, ``"fp16"`` (autocast to float16 with a ``GradScaler``) on older
 CUDA GPUs, ``"fp32"`` (no autocast) on MPS and CPU. The private helpers build what the training
-loop and :func:`lrcourse.train.evaluate` need for a precision -- the autocast context and the
+loop and :func:`lrcourse.evaluation.evaluate` need for a precision -- the autocast context and the
 gradient scaler -- and move a batch to the device.
 """
 

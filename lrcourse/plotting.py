@@ -22,7 +22,7 @@ UNITS = ("optimizer step", "epoch")
 MAX_WIDTH = 7.5
 FIGSIZE = (7.0, 3.6)
 # Okabe & Ito (2008), "Color universal design": blue, vermillion, bluish green, orange,
-#: reddish purple, sky blue, black (yellow is left out: it is unreadable on white).
+# reddish purple, sky blue, black (yellow is left out: it is unreadable on white).
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#000000")
 LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)), (0, (1, 1)))
 STYLE_CYCLE = cycler(color=PALETTE) + cycler(linestyle=LINESTYLES)

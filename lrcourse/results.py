@@ -2,7 +2,7 @@
 
 One run (a recipe with a seed) gives one JSON file, ``<out>/<recipe>-seed<seed>.json``, of format
 ``lrcourse-run/1`` (``lrcourse.experiments.run_one`` documents the fields). A folder of results is
-read by its **contents**, not its file names: :func:`scan_results` checks every ``*.json`` file
+read by its **contents**, not its file names: ``scan_results()`` checks every ``*.json`` file
 (:func:`read_result`) and keeps one result per ``(recipe, seed)``. A copy of a result -- a manual
 backup, a file-sync tool's ``constant-seed0 (conflicted copy).json`` -- is therefore counted once,
 and a file that is not a result, or a truncated one, is named with the reason it was skipped
@@ -123,7 +123,7 @@ def write_result(path: str | os.PathLike[str], result: Mapping[str, Any]) -> Pat
 
 @dataclass
 class ResultScan:
-    """What :func:`scan_results` found in a folder.
+    """What ``scan_results()`` found in a folder.
 
     Attributes:
         results: One ``(path, result)`` per ``(recipe, seed)``, sorted by recipe and seed.
@@ -171,7 +171,7 @@ def scan_results(out: str | os.PathLike[str]) -> ResultScan:
 
 
 def load_results(out: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """The valid results in ``out``, one per ``(recipe, seed)`` (see :func:`scan_results`)."""
+    """The valid results in ``out``, one per ``(recipe, seed)`` (see ``scan_results()``)."""
     return [result for _, result in scan_results(out).results]
 
 

@@ -24,7 +24,7 @@ import torch
 
 __all__ = ["NOT_SETTINGS", "schedule_signature", "setting_changes", "settings"]
 
-#: State keys that are progress rather than settings, or do not change the LR: never compared.
+#: State keys that are progress rather than settings, or that do not change the LR; never compared.
 NOT_SETTINGS = frozenset(
     {
         "last_epoch",

@@ -26,7 +26,7 @@ seed), not on the global RNG. ``lrcourse.data.TensorLoader`` is built for this: 
 
 ``val_batches()`` returns the batches of a **held-out validation split** (never the test set);
 it drives ``cadence="metric"`` schedulers such as ``ReduceLROnPlateau``. Report the test split once,
-at the end, with :func:`evaluate`.
+at the end, with :func:`~lrcourse.evaluation.evaluate`.
 
 **No per-step host synchronisation on a GPU.** ``loss.item()`` waits for the GPU to finish,
 which stalls the pipeline every batch. The loop keeps step losses and running sums as GPU
@@ -44,7 +44,7 @@ stopped by noise. On a GPU the stop can come up to ``check_every - 1`` steps aft
 **Where the parts live.** This module checks the arguments and drives the loop; the loop's
 parts are the methods of :class:`lrcourse.train_loop.Run` (one batch, the host copy and
 divergence check, the end of an epoch, saving and resuming). The divergence monitor is in
-:mod:`lrcourse.divergence`, :func:`evaluate` in :mod:`lrcourse.evaluation`, the schedule's
+:mod:`lrcourse.divergence`, :func:`~lrcourse.evaluation.evaluate` in :mod:`lrcourse.evaluation`, the schedule's
 signature in :mod:`lrcourse.scheduler_settings` (which :mod:`lrcourse.pitfalls` reads too), the
 device and precision (``pick_device``, ``pick_precision``, ``PRECISIONS``, autocast, the gradient
 scaler) in :mod:`lrcourse.device`, and :class:`History` in :mod:`lrcourse.history`. ``History``,

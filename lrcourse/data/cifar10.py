@@ -306,7 +306,7 @@ def load_cifar10(
     default sizes and seed 0, if absent. There is no fallback: if the real data cannot be had,
     this raises rather than return the stand-in, and a folder of the wrong kind is an error.
     ``url`` and ``md5`` are passed to :func:`download_cifar10` (a mirror, or a test server);
-    ``progress`` to :func:`write_synthetic_cifar10`.
+    ``progress`` to :func:`~lrcourse.data.synthetic.write_synthetic_cifar10`.
 
     Raises:
         DataUnavailableError: The real data is not there and cannot be downloaded.
