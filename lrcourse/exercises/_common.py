@@ -10,6 +10,7 @@ import contextlib
 import functools
 import math
 import numbers
+import textwrap
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +24,9 @@ NOT_ATTEMPTED = "not attempted yet"
 def not_attempted(answer: Any, form: str) -> bool:
     """Print the "not attempted yet" verdict if ``answer`` is ``None``; return whether it was."""
     if answer is None:
-        print(f"{NOT_ATTEMPTED}: replace `answer = None` by your answer ({form}), then run this cell again.")
+        # Wrapped to fit the page's code column (about 80 characters).
+        print(textwrap.fill(f"{NOT_ATTEMPTED}: replace `answer = None` by your answer ({form}), then run "
+                            "this cell again.", width=78))
         return True
     return False
 
@@ -50,8 +53,8 @@ def passed(message: str) -> bool:
 
 def failed(expected: str, received: str, hint: str) -> bool:
     """Print what was expected, what was received and the likely mistake; return ``False``."""
-    print(f"Not yet. Expected {expected}; received {received}.")
-    print(f"Hint: {hint}")
+    print(textwrap.fill(f"Not yet. Expected {expected}; received {received}.", width=78))
+    print(textwrap.fill(f"Hint: {hint}", width=78))
     return False
 
 
