@@ -21,13 +21,7 @@ from lrcourse.estimate import format_duration, seconds_per_step
 from lrcourse.experiments import random_data, result_path
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One torch thread: on a busy 2-core machine two threads mostly wait for each other."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # see tests/conftest.py
 
 
 def sweep_args(out, *extra, data="random", recipes="constant", progress=False, device="cpu"):

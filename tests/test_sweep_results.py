@@ -5,7 +5,6 @@ import os
 import stat
 
 import pytest
-import torch
 
 from lrcourse.__main__ import main
 from lrcourse.checkpoint import ConfigMismatchError
@@ -16,13 +15,7 @@ DATA = random_data(n_train=16, n_val=8, n_test=8, image_size=10, batch_size=8)
 RUN = {"model": "tiny", "epochs": 1, "device": "cpu", "estimate": False}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One torch thread: on a busy 2-core machine two threads mostly wait for each other."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # see tests/conftest.py
 
 
 def result(recipe, seed, test, epochs=10):

@@ -16,12 +16,7 @@ DATA = random_data(n_train=32, n_val=8, batch_size=8)
 RUN = {"model": "tiny", "epochs": 2, "device": "cpu", "estimate": False}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # see tests/conftest.py
 
 
 def stopped_after_epoch_1(provider):

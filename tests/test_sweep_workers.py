@@ -13,7 +13,6 @@ import sys
 import time
 
 import pytest
-import torch
 
 from lrcourse import claims
 from lrcourse.__main__ import main
@@ -25,13 +24,7 @@ DATA = random_data(n_train=16, n_val=8, n_test=8, image_size=10, batch_size=8)
 RUN = {"model": "tiny", "epochs": 1, "device": "cpu", "estimate": False}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One torch thread: on a busy 2-core machine two threads mostly wait for each other."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # see tests/conftest.py
 
 
 @pytest.fixture
