@@ -3,8 +3,10 @@ realistic wrong answers with the hint meant for each, and says "not attempted ye
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
+import json
 import math
 import os
 import re
@@ -284,6 +286,157 @@ def save_in_place(state, path):
         os.fsync(f.fileno())
 
 
+
+# chapter 7
+
+def fixed_factor(step, base_lr, start_lr=1e-7, end_lr=10, num_it=100):  # the chapter 7 solution
+    return start_lr / base_lr * (end_lr / start_lr) ** (step / (num_it - 1))
+
+
+def fixed_scheduler(opt):
+    base = opt.param_groups[0]["lr"]
+    return sched.LambdaLR(opt, lambda step: fixed_factor(step, base))
+
+
+def fixed_by_logs(opt):  # another correct form: the exponent in log space, the rate from defaults
+    base = opt.defaults["lr"]
+    return sched.LambdaLR(opt, lambda i: math.exp(math.log(1e-7 / base) + i / 99 * math.log(1e8)))
+
+
+def seed_scheduler(opt, divide_by=None, last=99):
+    base = opt.param_groups[0]["lr"] if divide_by is None else divide_by
+    return sched.LambdaLR(opt, lambda step: 1e-7 / base * 1e8 ** (step / last))
+
+
+def first_stop(values, factor=4.0):  # the chapter 7 solution
+    best = math.inf
+    for i, value in enumerate(values):
+        best = min(best, value)
+        if not math.isfinite(value) or value > factor * best:
+            return i
+    return None
+
+
+def first_stop_numpy(values):  # another correct form: NumPy, returning NumPy integers
+    v = np.asarray(values, dtype=float)
+    best = np.minimum.accumulate(np.where(np.isnan(v), np.inf, v))
+    hits = np.flatnonzero(~np.isfinite(v) | (v > 4 * best))
+    return hits[0] if hits.size else None
+
+
+def first_stop_no_nan(values):
+    best = math.inf
+    for i, value in enumerate(values):
+        best = min(best, value)
+        if value > 4 * best:
+            return i
+    return None
+
+
+def first_stop_vs_first(values):
+    for i, value in enumerate(values):
+        if not math.isfinite(value) or value > 4 * values[0]:
+            return i
+    return None
+
+
+def first_stop_count(values):
+    i = first_stop(values)
+    return None if i is None else i + 1
+
+
+def first_stop_minus_one(values):
+    i = first_stop(values)
+    return -1 if i is None else i
+
+
+def first_stop_at_least(values):
+    best = math.inf
+    for i, value in enumerate(values):
+        best = min(best, value)
+        if not math.isfinite(value) or value >= 4 * best:
+            return i
+    return None
+
+
+def range_result(start, end, n, mode="exp", stop=None):
+    lrs = lrcourse.range_test_lrs(start, end, n, mode)[: stop or n]
+    losses = [2.3 - 0.001 * i for i in range(len(lrs))]
+    return lrcourse.RangeTestResult(lrs, losses, list(losses), num_steps=n,
+                                    stopped_at=None if stop is None else stop - 1)
+
+
+def to_json(result):  # the chapter 7 solution
+    return json.dumps(result.to_dict(), allow_nan=False)
+
+
+def from_json(text):
+    return lrcourse.RangeTestResult.from_dict(json.loads(text))
+
+
+def to_json_file_form(result):  # another correct form: bytes, indented
+    return json.dumps(result.to_dict(), indent=2).encode()
+
+
+def naive_dump(result, **options):
+    return json.dumps(dataclasses.asdict(result), **options)
+
+
+def to_json_none_for_inf(result):
+    data = result.to_dict()
+    for name in ("losses", "smoothed", "val_losses"):
+        data[name] = [x if isinstance(x, float) else None for x in data[name]]
+    return json.dumps(data, allow_nan=False)
+
+
+# chapter 8 (every-cut, last-epoch)
+
+def exact(a, b):  # the chapter 8 solution
+    momenta = [[t for s in o.state.values() for t in s.values()] for o in (a[1], b[1])]
+    return (
+        all(torch.equal(x, y) for x, y in zip(a[0].state_dict().values(), b[0].state_dict().values()))
+        and all(torch.equal(x, y) for x, y in zip(*momenta, strict=True))
+        and a[3].lr == b[3].lr
+        and a[3].loss == b[3].loss
+    )
+
+
+def exact_by_dicts(a, b):  # another correct form: whole state dicts, compared recursively
+    def same(x, y):
+        if isinstance(x, torch.Tensor):
+            return isinstance(y, torch.Tensor) and torch.equal(x, y)
+        if isinstance(x, dict):
+            return x.keys() == y.keys() and all(same(x[k], y[k]) for k in x)
+        if isinstance(x, (list, tuple)):
+            return len(x) == len(y) and all(map(same, x, y))
+        return x == y
+
+    return all(same(x.state_dict(), y.state_dict()) for x, y in zip(a[:3], b[:3])) and \
+        a[3].to_dict() == b[3].to_dict()
+
+
+def exact_allclose(a, b):
+    return all(torch.allclose(x, y) for x, y in zip(a[0].state_dict().values(), b[0].state_dict().values()))
+
+
+def exact_parameters_only(a, b):
+    return all(torch.equal(x, y) for x, y in zip(a[0].parameters(), b[0].parameters())) and \
+        a[3].loss == b[3].loss
+
+
+def exact_model_and_history(a, b):
+    return all(torch.equal(x, y) for x, y in zip(a[0].state_dict().values(), b[0].state_dict().values())) and \
+        a[3].lr == b[3].lr and a[3].loss == b[3].loss
+
+
+def exact_no_history(a, b):
+    momenta = [[t for s in o.state.values() for t in s.values()] for o in (a[1], b[1])]
+    return all(torch.equal(x, y) for x, y in zip(a[0].state_dict().values(), b[0].state_dict().values())) and \
+        all(torch.equal(x, y) for x, y in zip(*momenta))
+
+
+ALL_SIX = {"LambdaLR", "StepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR", "OneCycleLR"}
+
 PLATEAU = dict(mode="max", factor=0.5, patience=2, threshold=0.2, threshold_mode="abs")
 
 
@@ -486,6 +639,67 @@ CASES = [
     ("check_06_4", warm_up_compounding, False, "you scale the current rate"),
     ("check_06_4", warm_up_from_zero, False, "did you use step/5"),
     ("check_06_4", 0.1, False, "a function warm_up"),
+    # ch07-fix-seed
+    ("check_07_1", fixed_scheduler, True, "whatever rate the optimizer was built with"),
+    ("check_07_1", fixed_by_logs, True, "whatever rate the optimizer was built with"),
+    ("check_07_1", lambda opt: sched.LambdaLR(opt, lambda step: 1e8 ** (step / 100)), False,
+     "Divide start_lr by optimizer.param_groups[0]['lr']"),
+    ("check_07_1", lambda opt: seed_scheduler(opt, last=100), False, "Divide by num_it - 1"),
+    ("check_07_1", lambda opt: seed_scheduler(opt, divide_by=0.1), False, "right for an optimizer built at 0.1 only"),
+    ("check_07_1", lambda opt: sched.LambdaLR(opt, lambda i: 1e-7 / opt.defaults["lr"] * 1e7 ** (i / 99)), False,
+     "the factor must be start_lr / base_lr"),
+    ("check_07_1", fixed_factor, False, "calling it with an optimizer raised"),
+    # ch07-stop-rule
+    ("check_07_2", first_stop, True, "None if it never does"),
+    ("check_07_2", first_stop_numpy, True, "None if it never does"),
+    ("check_07_2", first_stop_no_nan, False, "a NaN compares False with everything"),
+    ("check_07_2", first_stop_vs_first, False, "not with the first value"),
+    ("check_07_2", first_stop_count, False, "not the number of steps taken"),
+    ("check_07_2", first_stop_minus_one, False, "return None when the rule never fires"),
+    ("check_07_2", first_stop_at_least, False, "(>, not >=)"),
+    ("check_07_2", (12, 14), False, "a function first_stop(values)"),
+    # ch07-linear
+    ("check_07_3", range_result(1e-3, 1.0, 100, "linear"), True, "steps below lr 0.01"),
+    ("check_07_3", range_result(1e-3, 1.0, 20, "linear", stop=13), True, "steps below lr 0.01"),
+    ("check_07_3", range_result(1e-3, 1.0, 100), False, 'pass mode="linear"'),
+    ("check_07_3", range_result(1e-3, 1e3, 100, "linear"), False, "ends at the chapter's END_LR"),
+    ("check_07_3", range_result(1e-4, 1.0, 100, "linear"), False, "pass start_lr=1e-3"),
+    ("check_07_3", lrcourse.range_test_lrs(1e-3, 1.0, 100, "linear"), False, "not its rates"),
+    # ch07-json
+    ("check_07_4", (to_json, from_json), True, "the same rates, losses and suggestions"),
+    ("check_07_4", [to_json_file_form, lambda t: lrcourse.RangeTestResult.from_dict(json.loads(t))], True,
+     "the same rates, losses and suggestions"),
+    ("check_07_4", (naive_dump, from_json), False, "strict JSON readers reject"),
+    ("check_07_4", (functools.partial(naive_dump, allow_nan=False), from_json), False,
+     "that is the failure the exercise asks about"),
+    ("check_07_4", (to_json, json.loads), False, "RangeTestResult.from_dict(json.loads(text))"),
+    ("check_07_4", (lambda r: r.to_dict(), from_json), False, "return the text"),
+    ("check_07_4", (to_json_none_for_inf, from_json), False, "checking it raised"),
+    # ch08-every-cut
+    ("check_08_1", exact, True, "one float step anywhere"),
+    ("check_08_1", exact_by_dicts, True, "one float step anywhere"),
+    ("check_08_1", exact_allclose, False, "compare with torch.equal"),
+    ("check_08_1", exact_parameters_only, False, "holds the buffers"),
+    ("check_08_1", exact_model_and_history, False, "compare the optimizer's state too"),
+    ("check_08_1", exact_no_history, False, "compare the histories too"),
+    ("check_08_1", lambda a, b: a == b, False, "compare the values, not the objects"),
+    # ch08-global-order
+    ("check_08_2", (False, 50), True, "from the first resumed step"),
+    ("check_08_2", [False, np.int64(50)], True, "from the first resumed step"),
+    ("check_08_2", (True, None), False, "restoring the global generator does not give back"),
+    ("check_08_2", (False, 53), False, "training resumes from the last checkpoint"),
+    ("check_08_2", (False, 51), False, "steps are counted from 0"),
+    ("check_08_2", (False, 40), False, "come back from it bitwise"),
+    ("check_08_2", (False, 60), False, "draws epoch 2's order again"),
+    ("check_08_2", ("no", 50), False, "exact as True or False"),
+    # ch08-last-epoch
+    ("check_08_4", (ALL_SIX, {"LambdaLR"}), True, "still needs the optimizer state"),
+    ("check_08_4", ([n.lower() for n in ALL_SIX], (sched.LambdaLR,)), True, "still needs the optimizer state"),
+    ("check_08_4", (ALL_SIX - {"OneCycleLR"}, {"LambdaLR"}), False, "OneCycleLR's max_lr"),
+    ("check_08_4", (ALL_SIX, {"LambdaLR", "StepLR"}), False, "the base rate, as the rate of step 50"),
+    ("check_08_4", (ALL_SIX, set()), False, "from initial_lr and the step alone"),
+    ("check_08_4", (ALL_SIX, {"LambdaLR", "OneCycleLR"}), False, "building it with last_epoch raises"),
+    ("check_08_4", ({"LamdaLR"}, set()), False, "spell the class names"),
     # ch08-atomic
     ("check_08_3", save_atomic, True, "nothing is left behind"),
     ("check_08_3", save_atomic_named, True, "nothing is left behind"),

@@ -13,16 +13,17 @@ and in :data:`EXERCISES`::
     check_03_2(answer)
 
 Exercises whose answer is an explanation rather than code or a number (``ch02-freeze``,
-``ch05-noise``) have no checker, nor have those of chapter 8 that run the chapter's own training
-code (``ch08-every-cut``, ``ch08-global-order``) or whose answer is still being written
-(``ch08-last-epoch``).
+``ch05-noise``) have no checker. Where the answer comes out of the chapter's own training, the
+checker tries a cheaper property that still tells right from wrong: chapter 7's range tests
+are checked on their rates or on small made-up curves, and ``ch08-every-cut`` on the comparison
+that decides whether a resumed run is exact.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
-from . import ch01, ch02, ch03, ch04, ch05, ch06, ch08
+from . import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08
 from ._common import NOT_ATTEMPTED
 from .ch01 import check_01_1, check_01_2, check_01_3, check_01_4
 from .ch02 import check_02_2, check_02_3, check_02_4
@@ -30,7 +31,8 @@ from .ch03 import check_03_1, check_03_2, check_03_3, check_03_4
 from .ch04 import check_04_1, check_04_2, check_04_3, check_04_4, check_04_5
 from .ch05 import check_05_1, check_05_2, check_05_4
 from .ch06 import check_06_1, check_06_2, check_06_3, check_06_4
-from .ch08 import check_08_3
+from .ch07 import check_07_1, check_07_2, check_07_3, check_07_4
+from .ch08 import check_08_1, check_08_2, check_08_3, check_08_4
 
 
 class Exercise(NamedTuple):
@@ -65,7 +67,14 @@ EXERCISES: dict[str, Exercise] = {
     "ch06-cut-points": Exercise("check_06_2", ch06.FORM_06_2),
     "ch06-accum-total": Exercise("check_06_3", ch06.FORM_06_3),
     "ch06-manual-warmup": Exercise("check_06_4", ch06.FORM_06_4),
+    "ch07-fix-seed": Exercise("check_07_1", ch07.FORM_07_1),
+    "ch07-stop-rule": Exercise("check_07_2", ch07.FORM_07_2),
+    "ch07-linear": Exercise("check_07_3", ch07.FORM_07_3),
+    "ch07-json": Exercise("check_07_4", ch07.FORM_07_4),
+    "ch08-every-cut": Exercise("check_08_1", ch08.FORM_08_1),
+    "ch08-global-order": Exercise("check_08_2", ch08.FORM_08_2),
     "ch08-atomic": Exercise("check_08_3", ch08.FORM_08_3),
+    "ch08-last-epoch": Exercise("check_08_4", ch08.FORM_08_4),
 }
 
 __all__ = ["EXERCISES", "Exercise", "NOT_ATTEMPTED", *(exercise.checker for exercise in EXERCISES.values())]
