@@ -9,7 +9,7 @@ Exits 1, one line per problem, when
 * one citation text stands for two different works anywhere on the site (the way
   "[Source article, n.d.]" once stood for five articles, telling the reader nothing).
 
-The patterns are those of sphinxcontrib-bibtex's HTML (``role="doc-biblioentry"`` entries and
+The patterns are those of sphinxcontrib-bibtex's HTML (``class="citation"`` entries and
 ``references.html#id..`` links); :func:`problems` is tested on small pages of that shape.
 """
 
@@ -21,7 +21,9 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-ENTRY = re.compile(r'<div class="citation" id="([^"]+)" role="doc-biblioentry">(.*?)</div>', re.S)
+# sphinxcontrib-bibtex writes role="doc-biblioentry"; the site's accessibility extension
+# (book/_ext/a11y.py) turns it into role="listitem".
+ENTRY = re.compile(r'<div class="citation" id="([^"]+)" role="(?:doc-biblioentry|listitem)">(.*?)</div>', re.S)
 LABEL = re.compile(r'<span class="label">(.*?)</span>\s*</span>|<span class="label">(.*?)</span>', re.S)
 CITATION = re.compile(r'<a class="reference internal" href="(?:[./]*book/)?references\.html#([^"]+)"[^>]*>(.*?)</a>', re.S)
 TAG = re.compile(r"<[^>]+>")

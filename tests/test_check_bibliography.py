@@ -10,9 +10,9 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from check_bibliography import problems  # noqa: E402
 
 
-def entry(entry_id, label, text):
+def entry(entry_id, label, text, role="listitem"):
     return (
-        f'<div class="citation" id="{entry_id}" role="doc-biblioentry">\n'
+        f'<div class="citation" id="{entry_id}" role="{role}">\n'
         f'<span class="label"><span class="fn-bracket">[</span>{label}<span class="fn-bracket">]</span></span>\n'
         f"<p>{text}</p>\n</div>"
     )
@@ -36,7 +36,8 @@ def site(tmp_path):
 
 def test_a_clean_bibliography_passes(site):
     root = site(
-        [entry("id1", "1", "Xingyu Liao. Learning-rate decay. 2017."), entry("id2", "2", "CSDN blog. Warmup. n.d.")],
+        [entry("id1", "1", "Xingyu Liao. Learning-rate decay. 2017."),
+         entry("id2", "2", "CSDN blog. Warmup. n.d.", role="doc-biblioentry")],
         {"ch.html": cite("id1", "Liao, 2017") + cite("id2", "CSDN blog, n.d.") + cite("id1", "2017")},
     )
     assert problems(root) == []
