@@ -113,6 +113,15 @@ def as_tuple(answer: Any, size: int) -> tuple[Any, ...] | None:
     return None
 
 
+def as_numbers(answer: Any, size: int, convert: Callable[[Any], Any]) -> tuple[Any, ...] | None:
+    """A tuple of ``size`` values each read by ``convert`` (``as_real``, ``as_int``), or ``None``."""
+    items = as_tuple(answer, size)
+    if items is None:
+        return None
+    values = tuple(convert(item) for item in items)
+    return None if any(value is None for value in values) else values
+
+
 def as_int_set(answer: Any) -> set[int] | None:
     """A collection of whole numbers (list, tuple, set, range) as a set, else ``None``."""
     if isinstance(answer, (str, bytes, dict)) or not isinstance(answer, Iterable):

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..toy import Quadratic, gradient_descent, train_toy
 from ._common import (
+    as_numbers,
     as_int,
     as_real,
     as_tuple,
@@ -52,10 +53,10 @@ def check_01_1(answer: Any) -> bool:
     """
     if not_attempted(answer, FORM_01_1):
         return False
-    pair = as_tuple(answer, 2)
-    if pair is None or as_real(pair[0]) is None or as_real(pair[1]) is None:
+    pair = as_numbers(answer, 2, as_real)
+    if pair is None:
         return wrong_form("a pair of numbers (limit, orders), e.g. (0.5, 3.0)", answer)
-    limit, orders = as_real(pair[0]), as_real(pair[1])
+    limit, orders = pair
     true_limit, true_orders, distance_orders = _limit_reference()
     if not close(limit, true_limit, 1e-6):
         hints = [
@@ -98,10 +99,10 @@ def check_01_2(answer: Any) -> bool:
     """
     if not_attempted(answer, FORM_01_2):
         return False
-    pair = as_tuple(answer, 2)
-    if pair is None or as_real(pair[0]) is None or as_real(pair[1]) is None:
+    pair = as_numbers(answer, 2, as_real)
+    if pair is None:
         return wrong_form("a pair of numbers (steep, shallow), e.g. (0.5, 0.9)", answer)
-    steep, shallow = as_real(pair[0]), as_real(pair[1])
+    steep, shallow = pair
     lr = VALLEY.stability_limit
     small, large = sorted(VALLEY.eigenvalues)
     want = (abs(1 - lr * large), abs(1 - lr * small))

@@ -14,6 +14,7 @@ from ..preview import preview
 from ..schedulers import warmup_cosine
 from ..steps import steps_per_epoch
 from ._common import (
+    as_numbers,
     as_int,
     as_int_set,
     as_real,
@@ -134,10 +135,10 @@ def check_06_3(answer: Any) -> bool:
     """
     if not_attempted(answer, FORM_06_3):
         return False
-    pair = as_tuple(answer, 2)
-    if pair is None or as_int(pair[0]) is None or as_int(pair[1]) is None:
+    pair = as_numbers(answer, 2, as_int)
+    if pair is None:
         return wrong_form("a pair of whole numbers (total_steps, calls), e.g. (1000, 8000)", answer)
-    total, calls = as_int(pair[0]), as_int(pair[1])
+    total, calls = pair
     want = (30 * steps_per_epoch(50_000, 64, grad_accum_steps=8), 30 * steps_per_epoch(50_000, 64))
     expected, received = f"({want[0]}, {want[1]})", f"({total}, {calls})"
     if (total, calls) == want:

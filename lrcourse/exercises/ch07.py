@@ -74,15 +74,6 @@ STOP_PROBES: tuple[tuple[str, list[float], int | None], ...] = (
 )
 
 
-def _first_stop(values: list[float], factor: float = 4.0) -> int | None:
-    best = math.inf
-    for i, value in enumerate(values):
-        best = min(best, value)
-        if not math.isfinite(value) or value > factor * best:
-            return i
-    return None
-
-
 @guarded
 def check_07_2(answer: Any) -> bool:
     """Exercise ch07-stop-rule. Answer: a function ``first_stop(values)``.
