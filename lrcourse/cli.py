@@ -28,7 +28,8 @@ from typing import Any
 
 from .checkpoint import ConfigMismatchError
 from .estimate import format_duration
-from .experiments import CIFAR10_TRAIN_IMAGES, RECIPES, cifar_data, random_data, summary_table
+from .experiments import (CIFAR10_TRAIN_IMAGES, DEFAULT_WEIGHT_DECAY, OPTIMIZERS, RECIPES, cifar_data, random_data,
+                          summary_table)
 from .models import MODEL_NAMES
 from .sweeps import SweepInterrupted, check_output_folder, sweep
 
@@ -156,8 +157,13 @@ def build_parser() -> argparse.ArgumentParser:
     add("--model", choices=MODEL_NAMES, default="airbench", action=_Once, help="network")
     add("--out", default="results", action=_Once, help="folder for the result files")
     add("--lr", type=_real(0.0, low_open=True), default=0.1, action=_Once, help="peak learning rate of every recipe")
-    add("--momentum", type=_real(0.0, 1.0, high_open=True), default=0.9, action=_Once, help="SGD Nesterov momentum")
-    add("--weight-decay", type=_real(0.0), default=5e-4, action=_Once, help="SGD weight decay")
+    add("--optimizer", choices=OPTIMIZERS, default="sgd", action=_Once,
+        help="sgd (Nesterov momentum) or adamw (decoupled weight decay)")
+    add("--momentum", type=_real(0.0, 1.0, high_open=True), default=0.9, action=_Once,
+        help="SGD's Nesterov momentum, or AdamW's beta1")
+    add("--weight-decay", type=_real(0.0), default=None, action=_Once,
+        help="weight decay on weights, not biases or BatchNorm (default: "
+        + ", ".join(f"{value:g} for {name}" for name, value in DEFAULT_WEIGHT_DECAY.items()) + ")")
     add("--batch-size", type=_int_at_least(1), default=512, action=_Once, help="images per batch")
     add("--val-size", type=_int_at_least(1), default=None, action=_Once,
         help="training images held out for validation, which drives 'plateau' (default: 5000; 32 with --data random)")
@@ -323,7 +329,7 @@ def _sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         except ValueError as error:  # sizes the data on disk does not have
             _refuse(parser, str(error).replace("val_size", "--val-size").replace("train_size", "--train-size"))
     sweep(args.recipes, list(range(args.seeds)), args.out, data, shard=args.shard, progress=args.progress,
-          model=args.model, epochs=args.epochs, lr=args.lr, momentum=args.momentum,
+          model=args.model, optimizer=args.optimizer, epochs=args.epochs, lr=args.lr, momentum=args.momentum,
           weight_decay=args.weight_decay, device=args.device, precision=args.precision,
           hint=_hint(args, kind, val_size))
     try:

@@ -45,11 +45,14 @@ from .sweeps import SweepInterrupted, sweep
 from .train import PRECISIONS, evaluate, pick_device, pick_precision, seed_everything, train
 
 __all__ = [
+    "DEFAULT_WEIGHT_DECAY",
+    "OPTIMIZERS",
     "RECIPES",
     "ResultError",
     "RunData",
     "SweepInterrupted",
     "cifar_data",
+    "build_optimizer",
     "load_results",
     "make_recipe",
     "random_data",
@@ -326,23 +329,46 @@ def _device_name(device: torch.device) -> str:
     return f"{device.type} ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
 
 
-class _SGD(torch.optim.SGD):
-    """``torch.optim.SGD`` whose update, when the LR does not even fit the parameters' dtype
+class _OverflowToNaN:
+    """An optimizer whose update, when the LR does not even fit the parameters' dtype
     (``lr=1e300`` in float32), makes the parameters NaN instead of raising, as an update of that
     size would in exact arithmetic. The loop then sees a NaN loss and records a diverged run."""
 
     def step(self, closure: Any = None) -> Any:
         try:
-            return super().step(closure)
+            return super().step(closure)  # type: ignore[misc]
         except RuntimeError as error:
             if "without overflow" not in str(error):
                 raise
         with torch.no_grad():
-            for group in self.param_groups:
+            for group in self.param_groups:  # type: ignore[attr-defined]
                 for p in group["params"]:
                     if p.grad is not None:
                         p.fill_(math.nan)
         return None
+
+
+class _SGD(_OverflowToNaN, torch.optim.SGD):
+    """``torch.optim.SGD``, diverging instead of raising on an LR too large for the dtype."""
+
+
+class _AdamW(_OverflowToNaN, torch.optim.AdamW):
+    """``torch.optim.AdamW``, diverging instead of raising on an LR too large for the dtype."""
+
+
+OPTIMIZERS: tuple[str, ...] = ("sgd", "adamw")
+# AdamW decays the weights by lr x weight_decay per step, apart from the gradient (decoupled), so
+# its usual values are ~100x SGD's coupled L2 term (Loshchilov & Hutter 2019 use 0.025-0.05 on CIFAR).
+DEFAULT_WEIGHT_DECAY: dict[str, float] = {"sgd": 5e-4, "adamw": 0.05}
+
+
+def build_optimizer(name: str, groups: Any, lr: float, momentum: float) -> torch.optim.Optimizer:
+    """``"sgd"``: SGD with Nesterov ``momentum`` (plain SGD at 0); ``"adamw"``: AdamW with
+    ``betas=(momentum, 0.999)``. ``groups`` carry their weight decay (:func:`decay_groups`)."""
+    name = check_choice(name, "optimizer", OPTIMIZERS)
+    if name == "sgd":
+        return _SGD(groups, lr=lr, momentum=momentum, nesterov=momentum > 0)
+    return _AdamW(groups, lr=lr, betas=(momentum, 0.999))
 
 
 def summary_table(out: str | os.PathLike[str]) -> str:
@@ -367,7 +393,8 @@ def run_one(
     epochs: int = 10,
     lr: float = 0.1,
     momentum: float = 0.9,
-    weight_decay: float = 5e-4,
+    weight_decay: float | None = None,
+    optimizer: str = "sgd",
     device: str | torch.device | None = None,
     precision: str | None = None,
     checkpoint_path: str | os.PathLike[str] | None = None,
@@ -375,7 +402,9 @@ def run_one(
 ) -> dict[str, Any]:
     """Train ``model`` with ``recipe`` and ``seed``; return the result as a JSON-safe dict.
 
-    SGD with Nesterov momentum; weight decay on weights only (:func:`lrcourse.param_groups.decay_groups`). The result holds ``format``,
+    ``optimizer`` is ``"sgd"`` (Nesterov ``momentum``) or ``"adamw"`` (``betas=(momentum,
+    0.999)``, decoupled decay); ``weight_decay`` defaults to :data:`DEFAULT_WEIGHT_DECAY` of the
+    optimizer and applies to weights only (:func:`lrcourse.param_groups.decay_groups`). The result holds ``format``,
     ``recipe``, ``seed``, ``config`` (every setting above, and the data's description),
     ``versions`` (python, torch, torchvision, lrcourse), ``device``, ``git_commit`` (None outside
     a git checkout), ``wall_time`` (s), ``history`` (:meth:`lrcourse.history.History.to_dict`), ``final`` (the
@@ -399,21 +428,23 @@ def run_one(
     lr = check_lr(lr)
     device = pick_device() if device is None else torch.device(device)
     precision = pick_precision(device) if precision is None else check_choice(precision, "precision", PRECISIONS)
+    optimizer_name = check_choice(optimizer, "optimizer", OPTIMIZERS)
+    if weight_decay is None:
+        weight_decay = DEFAULT_WEIGHT_DECAY[optimizer_name]
     run_data = data(seed)
     config = {
         "recipe": recipe, "seed": seed, "model": model_name, "epochs": epochs, "lr": lr,
         "momentum": check_real(momentum, "momentum", low=0.0, high=1.0, high_open=True),
         "weight_decay": check_real(weight_decay, "weight_decay", low=0.0),
-        "optimizer": "SGD (nesterov)", "steps_per_epoch": run_data.steps_per_epoch,
+        "optimizer": optimizer_name, "steps_per_epoch": run_data.steps_per_epoch,
         "data": run_data.description, "precision": precision, "torch_threads": torch.get_num_threads(),
     }
     seed_everything(seed)
     net = build_model(model_name)
     # Weights decay; biases and BatchNorm scales and shifts do not (lrcourse.decay_groups).
-    optimizer = _SGD(decay_groups(net, config["weight_decay"]), lr=lr, momentum=config["momentum"],
-                     nesterov=config["momentum"] > 0)
-    scheduler, cadence = make_recipe(recipe, optimizer, epochs * run_data.steps_per_epoch, run_data.steps_per_epoch)
-    history = train(net, optimizer, scheduler, run_data.train_batches, epochs, cadence=cadence,
+    opt = build_optimizer(optimizer_name, decay_groups(net, config["weight_decay"]), lr, config["momentum"])
+    scheduler, cadence = make_recipe(recipe, opt, epochs * run_data.steps_per_epoch, run_data.steps_per_epoch)
+    history = train(net, opt, scheduler, run_data.train_batches, epochs, cadence=cadence,
                     val_batches=run_data.val_batches, device=device, precision=precision, config=config,
                     checkpoint_path=checkpoint_path, resume=checkpoint_path is not None, progress=progress)
     if not history.diverged and not all(bool(torch.isfinite(p).all()) for p in net.parameters()):

@@ -40,7 +40,7 @@ __all__ = [
 RESULT_FORMAT = "lrcourse-run/1"
 # The settings that change a run's numbers, read from a result's config. Two results of the same
 # recipe and seed with the same settings are the same run; a sweep refuses a result with others.
-SETTINGS = ("model", "epochs", "lr", "momentum", "weight_decay", "steps_per_epoch", "data")
+SETTINGS = ("model", "optimizer", "epochs", "lr", "momentum", "weight_decay", "steps_per_epoch", "data")
 
 
 class ResultError(ValueError):
@@ -209,8 +209,9 @@ def summary_table(out: str | os.PathLike[str], recipes: tuple[str, ...] = ()) ->
 
     lines = [
         f"Data: {distinct(lambda r: r['config']['data'])}",
-        (f"Model: {distinct(lambda r: r['config']['model'])}; epochs: {distinct(lambda r: r['config']['epochs'])}; "
-         f"peak LR: {distinct(lambda r: r['config']['lr'])}"),
+        (f"Model: {distinct(lambda r: r['config']['model'])}; optimizer: {distinct(lambda r: r['config']['optimizer'])}; "
+         f"epochs: {distinct(lambda r: r['config']['epochs'])}; peak LR: {distinct(lambda r: r['config']['lr'])}; "
+         f"weight decay: {distinct(lambda r: r['config']['weight_decay'])}"),
         f"Device: {distinct(lambda r: r.get('device', '?'))}",
         "",
         "| recipe | runs | diverged | final val acc (%) | final test acc (%) | wall time (s) |",

@@ -149,6 +149,19 @@ def _survey(out: Path, runs: list[tuple[str, int]], settings: dict[str, Any]) ->
         if diff:
             raise ConfigMismatchError(f"{_label(*run)} is being trained into {out}/ by {claims.describe(holder)} "
                                       f"with other settings ({diff}): use another output folder, or the same settings")
+    # Other recipes or seeds in the folder count too: its summary would mix two sweeps' settings.
+    ours = {result_path(out, *run) for run in runs}
+    for path in sorted(out.glob("*.json")):
+        if path in ours:
+            continue
+        try:
+            saved = read_result(path)
+        except (ResultError, OSError):
+            continue  # not a result of any sweep; the summary names it
+        diff = _differences(settings_of(saved), settings)
+        if diff:
+            raise ConfigMismatchError(f"{path} was made with other settings ({diff}); one folder holds one sweep's "
+                                      "settings: use another output folder, or the same settings")
     return done, redo
 
 
@@ -192,7 +205,8 @@ def sweep(
             the same call resumes.
         OSError: ``out`` cannot be written.
     """
-    from .experiments import RECIPES, run_one  # experiments imports this module: import lazily
+    # experiments imports this module: import lazily
+    from .experiments import DEFAULT_WEIGHT_DECAY, OPTIMIZERS, RECIPES, run_one
 
     recipes = [check_choice(r, f"recipes[{i}]", RECIPES) for i, r in enumerate(recipes)]
     seeds = [check_int(s, f"seeds[{i}]", low=0) for i, s in enumerate(seeds)]
@@ -208,7 +222,10 @@ def sweep(
 
     defaults = {name: p.default for name, p in inspect.signature(run_one).parameters.items()}
     probe = data(seeds[0])  # the settings that change the numbers, the data's included
-    settings = {key: run_kwargs.get(key, defaults[key]) for key in ("model", "epochs", "lr", "momentum", "weight_decay")}
+    settings = {key: run_kwargs.get(key, defaults[key]) for key in ("model", "optimizer", "epochs", "lr", "momentum")}
+    settings["weight_decay"] = run_kwargs.get("weight_decay")
+    if settings["weight_decay"] is None:  # run_one's default depends on the optimizer
+        settings["weight_decay"] = DEFAULT_WEIGHT_DECAY[check_choice(settings["optimizer"], "optimizer", OPTIMIZERS)]
     settings |= {"steps_per_epoch": probe.steps_per_epoch, "data": probe.description}
     runs = [(r, s) for r in recipes for s in seeds]
     mine = runs[shard[0] - 1 :: shard[1]]

@@ -161,7 +161,7 @@ def fake_result(recipe, seed, val, test, diverged=False):
     return {"format": "lrcourse-run/1", "recipe": recipe, "seed": seed, "wall_time": 2.0, "diverged": diverged,
             "device": "cpu (x86_64, 2 cores)",
             "config": {"data": "CIFAR-10 (synthetic stand-in) train", "model": "airbench", "epochs": 10, "lr": 0.1,
-                       "momentum": 0.9, "weight_decay": 5e-4, "steps_per_epoch": 88},
+                       "optimizer": "sgd", "momentum": 0.9, "weight_decay": 5e-4, "steps_per_epoch": 88},
             "final": {"val_acc": val, "test_acc": test}}
 
 
@@ -317,3 +317,47 @@ def test_cifar_data_train_size_keeps_a_fixed_subset(tmp_path):
     assert "12 images" in run.description and "synthetic" in run.description
     with pytest.raises(ValueError, match=r"train_size must be <= the 32 training images .* \(got train_size=33\)"):
         cifar_data(tmp_path, source="synthetic", val_size=8, device="cpu", train_size=33)
+
+
+# -- the optimizer: SGD or AdamW --------------------------------------------------------------------
+
+
+def test_adamw_runs_are_recorded_as_adamw_with_its_own_weight_decay():
+    data = random_data(n_train=32, n_val=16, n_test=16, image_size=10, batch_size=8)
+    sgd = run_one("cosine", 0, data, model="tiny", epochs=1, lr=0.01, device="cpu", progress=False)
+    adamw = run_one("cosine", 0, data, model="tiny", epochs=1, lr=0.01, optimizer="adamw", device="cpu",
+                    progress=False)
+    assert (sgd["config"]["optimizer"], sgd["config"]["weight_decay"]) == ("sgd", 5e-4)
+    assert (adamw["config"]["optimizer"], adamw["config"]["weight_decay"]) == ("adamw", 0.05)
+    assert adamw["history"]["loss"][0] == sgd["history"]["loss"][0]  # same net, same first batch
+    assert adamw["history"]["loss"][1:] != sgd["history"]["loss"][1:]  # other updates
+    assert adamw["history"]["lr"] == sgd["history"]["lr"]  # the schedule does not depend on the optimizer
+
+
+def test_build_optimizer_gives_torch_s_own_update():
+    """AdamW with betas (momentum, 0.999), decay on the groups that carry it: torch's AdamW, bit for bit."""
+    torch.manual_seed(0)
+    ours_p, ref_p = torch.nn.Parameter(torch.randn(5)), torch.nn.Parameter(torch.zeros(5))
+    with torch.no_grad():
+        ref_p.copy_(ours_p)
+    ours = ex.build_optimizer("adamw", [{"params": [ours_p], "weight_decay": 0.05}], lr=0.01, momentum=0.8)
+    ref = torch.optim.AdamW([ref_p], lr=0.01, betas=(0.8, 0.999), weight_decay=0.05)
+    for _ in range(3):
+        for p, opt in ((ours_p, ours), (ref_p, ref)):
+            opt.zero_grad()
+            (p ** 2).sum().backward()
+            opt.step()
+    assert torch.equal(ours_p, ref_p)
+    sgd = ex.build_optimizer("sgd", [torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.0)
+    assert sgd.param_groups[0]["nesterov"] is False  # Nesterov needs momentum; 0 is plain SGD
+    with pytest.raises(ValueError, match=r"optimizer must be one of 'sgd', 'adamw' \(got optimizer='adam'\)"):
+        ex.build_optimizer("adam", [torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.9)
+
+
+def test_a_sweep_refuses_to_mix_optimizers_in_one_folder(tmp_path):
+    data = random_data(n_train=16, n_val=8, n_test=8, image_size=10, batch_size=8)
+    sweep(["constant"], [0], tmp_path, data, log=lambda line: None, model="tiny", epochs=1, device="cpu",
+          progress=False)
+    with pytest.raises(ConfigMismatchError, match=r"optimizer 'sgd' there, 'adamw' here"):
+        sweep(["constant"], [1], tmp_path, data, log=lambda line: None, model="tiny", epochs=1, device="cpu",
+              progress=False, optimizer="adamw")

@@ -22,7 +22,7 @@ def result(recipe, seed, test, epochs=10):
     return {"format": "lrcourse-run/1", "recipe": recipe, "seed": seed, "wall_time": 2.0, "diverged": False,
             "device": "cpu (x86_64, 2 cores)",
             "config": {"data": "CIFAR-10 (synthetic stand-in) train", "model": "airbench", "epochs": epochs,
-                       "lr": 0.1, "momentum": 0.9, "weight_decay": 5e-4, "steps_per_epoch": 88},
+                       "lr": 0.1, "optimizer": "sgd", "momentum": 0.9, "weight_decay": 5e-4, "steps_per_epoch": 88},
             "final": {"val_acc": test, "test_acc": test}}
 
 
