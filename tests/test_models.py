@@ -136,3 +136,22 @@ def test_documented_flops(name):
     assert f"{FLOPS[name]}" in models.__doc__
     # The epoch figure of the table: 3 x forward x 50 000 images.
     assert f"{3 * gflop * 50_000 / 1e3:.1f}" in models.__doc__
+
+
+def test_gpu_estimate_is_flops_over_the_assumed_rate_plus_step_overhead():
+    from lrcourse.gpu_estimate import COLAB_T4, GpuRates, forward_flops, training_seconds
+
+    assert forward_flops("small") / 1e9 == pytest.approx(FLOPS["small"], rel=0.01)
+    assert forward_flops("seed_resnet") / 1e9 == pytest.approx(FLOPS["seed_resnet"], rel=0.01)
+    rates = GpuRates("test", tflops=(10.0, 5.0), step_overhead=(0.01, 0.0), source="made up")
+    flops = forward_flops("small")
+    fast, slow = training_seconds("small", 1000, 2, 100, eval_images=500, rates=rates)
+    per_epoch = 3 * flops * 1000 + flops * 500
+    assert fast == pytest.approx(2 * per_epoch / 10e12)  # the high rate and no overhead
+    assert slow == pytest.approx(2 * (per_epoch / 5e12 + 10 * 0.01))  # 10 steps per epoch
+    # A slow input pipeline bounds the epoch from below.
+    fast, slow = training_seconds("small", 1000, 2, 100, rates=rates, data_images_per_s=(500.0, 1000.0))
+    assert (fast, slow) == (pytest.approx(2.0), pytest.approx(4.0))
+    assert "assumed, not measured" in COLAB_T4.source
+    with pytest.raises(ValueError, match=r"epochs must be an integer >= 1 \(got epochs=0\)"):
+        training_seconds("small", 1000, 0, 100)
