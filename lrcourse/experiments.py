@@ -23,6 +23,7 @@ time estimate in ``lrcourse.estimate``, the command line in ``lrcourse.cli``.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import platform
@@ -313,14 +314,26 @@ def _versions() -> dict[str, str]:
     return versions
 
 
-def _git_commit() -> str | None:
-    """The commit of the repository ``lrcourse`` is imported from, or None (no git, no repo)."""
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent,
-                             capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return (out.stdout.strip() or None) if out.returncode == 0 else None
+@functools.cache
+def _git_state() -> tuple[str | None, bool | None]:
+    """``(commit, dirty)`` of the repository ``lrcourse`` is imported from, read once per process
+    (the code a process runs is the code it imported): ``dirty`` is True when the package's files
+    differ from that commit, so the commit alone does not say what made a result. ``(None, None)``
+    without git or outside a repository."""
+    package = Path(__file__).resolve().parent
+
+    def git(*args: str) -> subprocess.CompletedProcess[str] | None:
+        try:
+            return subprocess.run(["git", *args], cwd=package, capture_output=True, text=True, timeout=10, check=False)
+        except (OSError, subprocess.SubprocessError):
+            return None
+
+    head = git("rev-parse", "HEAD")
+    if head is None or head.returncode != 0 or not head.stdout.strip():
+        return None, None
+    status = git("status", "--porcelain", "--", ".")
+    dirty = None if status is None or status.returncode != 0 else bool(status.stdout.strip())
+    return head.stdout.strip(), dirty
 
 
 def _device_name(device: torch.device) -> str:
@@ -406,7 +419,7 @@ def run_one(
     0.999)``, decoupled decay); ``weight_decay`` defaults to :data:`DEFAULT_WEIGHT_DECAY` of the
     optimizer and applies to weights only (:func:`lrcourse.param_groups.decay_groups`). The result holds ``format``,
     ``recipe``, ``seed``, ``config`` (every setting above, and the data's description),
-    ``versions`` (python, torch, torchvision, lrcourse), ``device``, ``git_commit`` (None outside
+    ``versions`` (python, torch, torchvision, lrcourse), ``device``, ``git_commit`` and ``git_dirty`` (the package's files differ from that commit; both None outside
     a git checkout), ``wall_time`` (s), ``history`` (:meth:`lrcourse.history.History.to_dict`), ``final`` (the
     last epoch's ``val_loss``/``val_acc`` and the test split's ``test_loss``/``test_acc``; a
     diverged run is evaluated as it ended) and ``diverged``.
@@ -461,7 +474,7 @@ def run_one(
     }
     return {
         "format": RESULT_FORMAT, "recipe": recipe, "seed": seed, "config": config, "versions": _versions(),
-        "device": _device_name(device), "git_commit": _git_commit(), "wall_time": history.wall_time,
+        "device": _device_name(device), "git_commit": _git_state()[0], "git_dirty": _git_state()[1], "wall_time": history.wall_time,
         "history": history_dict, "final": final, "diverged": history.diverged,
     }
 

@@ -73,14 +73,32 @@ def test_recipe_errors_are_clear():
         make_recipe("wsd", optimizer, T, SPE, warmup_fraction=0.6, decay_fraction=0.6)
 
 
-def test_git_commit_outside_a_repo_is_none(monkeypatch):
+def test_git_state_outside_a_repo_is_none(monkeypatch):
     def no_git(*args, **kwargs):
         raise FileNotFoundError("git")
 
     monkeypatch.setattr(subprocess, "run", no_git)
-    assert ex._git_commit() is None
+    ex._git_state.cache_clear()
+    assert ex._git_state() == (None, None)
+    ex._git_state.cache_clear()
     monkeypatch.setattr(subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 128, "", "not a repo"))
-    assert ex._git_commit() is None
+    assert ex._git_state() == (None, None)
+    ex._git_state.cache_clear()
+
+
+def test_git_state_says_whether_the_package_differs_from_its_commit(monkeypatch):
+    answers = {"rev-parse": "a" * 40 + "\n", "status": " M lrcourse/train.py\n"}
+
+    def fake_git(args, **kwargs):
+        return subprocess.CompletedProcess(args, 0, answers[args[1]], "")
+
+    monkeypatch.setattr(subprocess, "run", fake_git)
+    ex._git_state.cache_clear()
+    assert ex._git_state() == ("a" * 40, True)
+    ex._git_state.cache_clear()
+    answers["status"] = ""
+    assert ex._git_state() == ("a" * 40, False)
+    ex._git_state.cache_clear()
 
 
 DATA = random_data(n_train=32, n_val=16, n_test=16, image_size=10, batch_size=16)
@@ -95,6 +113,7 @@ def test_run_one_result_has_the_metadata():
     assert result["versions"]["torch"] == torch.__version__
     assert result["device"].startswith("cpu")
     assert result["git_commit"] is None or len(result["git_commit"]) == 40
+    assert result["git_dirty"] in (None, True, False)
     assert result["config"]["model"] == "tiny" and result["config"]["steps_per_epoch"] == 2
     assert "random noise" in result["config"]["data"]
     assert len(result["history"]["lr"]) == 4 and len(result["history"]["val_acc"]) == 2
