@@ -28,7 +28,9 @@ __all__ = [
     "ResultError",
     "ResultScan",
     "SETTINGS",
+    "RecipeStats",
     "load_results",
+    "recipe_stats",
     "read_result",
     "result_path",
     "scan_results",
@@ -182,6 +184,49 @@ def _mean_std(values: list[float]) -> str:
     if len(values) == 1:
         return f"{mean:.2f}"
     return f"{mean:.2f} ± {100 * statistics.stdev(values):.2f}"
+
+
+@dataclass
+class RecipeStats:
+    """One recipe's results over its seeds: the numbers of one row of :func:`summary_table`.
+
+    ``test_acc`` and ``val_acc`` are the final-epoch accuracies in seed order; ``mean`` and
+    ``std`` (sample standard deviation, 0 for one seed) are those of ``test_acc``; ``wall_time``
+    is the mean seconds per run.
+    """
+
+    recipe: str
+    seeds: list[int]
+    test_acc: list[float]
+    val_acc: list[float]
+    diverged: int
+    wall_time: float
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.test_acc)
+
+    @property
+    def std(self) -> float:
+        return statistics.stdev(self.test_acc) if len(self.test_acc) > 1 else 0.0
+
+
+def recipe_stats(results: list[dict[str, Any]], recipes: tuple[str, ...] = ()) -> dict[str, RecipeStats]:
+    """Group ``results`` (from :func:`load_results`) by recipe, in the order of ``recipes``
+    and then alphabetically; within a recipe, by seed."""
+    by_recipe: dict[str, list[dict[str, Any]]] = {}
+    for result in results:
+        by_recipe.setdefault(result["recipe"], []).append(result)
+    order = [r for r in recipes if r in by_recipe] + sorted(set(by_recipe) - set(recipes))
+    stats = {}
+    for recipe in order:
+        runs = sorted(by_recipe[recipe], key=lambda r: r["seed"])
+        stats[recipe] = RecipeStats(
+            recipe=recipe, seeds=[r["seed"] for r in runs], test_acc=[r["final"]["test_acc"] for r in runs],
+            val_acc=[r["final"]["val_acc"] for r in runs if r["final"].get("val_acc") is not None],
+            diverged=sum(bool(r["diverged"]) for r in runs), wall_time=statistics.fmean(r["wall_time"] for r in runs),
+        )
+    return stats
 
 
 def summary_table(out: str | os.PathLike[str], recipes: tuple[str, ...] = ()) -> str:

@@ -137,3 +137,15 @@ def test_scan_prefers_the_sweeps_own_name(tmp_path):
     scan = scan_results(tmp_path)
     assert [p.name for p, _ in scan.results] == ["step-seed0.json"]
     assert [p.name for p, _ in scan.skipped] == ["a-backup.json"]
+
+
+def test_recipe_stats_are_the_numbers_of_the_summary_rows():
+    from lrcourse.results import recipe_stats
+
+    results = [result("cosine", 2, 0.94), result("cosine", 0, 0.90), result("cosine", 1, 0.92), result("step", 0, 0.5)]
+    stats = recipe_stats(results, ("step", "cosine"))
+    assert list(stats) == ["step", "cosine"]
+    cosine = stats["cosine"]
+    assert cosine.seeds == [0, 1, 2] and cosine.test_acc == [0.90, 0.92, 0.94]
+    assert cosine.mean == pytest.approx(0.92) and cosine.std == pytest.approx(0.02)
+    assert stats["step"].std == 0.0 and stats["step"].wall_time == 2.0 and stats["step"].diverged == 0
