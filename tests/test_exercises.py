@@ -3,6 +3,7 @@ realistic wrong answers with the hint meant for each, and says "not attempted ye
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import inspect
@@ -11,6 +12,7 @@ import math
 import os
 import re
 import shutil
+import statistics
 import tempfile
 from bisect import bisect_right
 from pathlib import Path
@@ -448,6 +450,56 @@ LIVE = {1: [12, 20], 3: [20, 36, 40], 8: [32, 58]}  # the chapter 5 committed ou
 
 # ---- the table: (checker, answer, accepted, text the verdict must contain) -------------------
 
+# -- chapter 9 answers -------------------------------------------------------------------------------
+
+
+def _mean_loss(reduce_per_batch=False, restore=True, item=True, no_grad=True):
+    def answer(model, batches):
+        was = model.training
+        model.eval()
+        total, correct, count = torch.zeros(()), torch.zeros((), dtype=torch.long), 0
+        with torch.inference_mode() if no_grad else contextlib.nullcontext():
+            for x, y in batches:
+                logits = model(x)
+                if reduce_per_batch:
+                    total += torch.nn.functional.cross_entropy(logits, y).detach()
+                else:
+                    total += torch.nn.functional.cross_entropy(logits, y, reduction="sum").detach()
+                if not no_grad:
+                    torch.nn.functional.cross_entropy(logits, y).backward()
+                correct += (logits.argmax(1) == y).sum()
+                count += len(y)
+        if restore:
+            model.train(was)
+        loss = total / (len(batches) if reduce_per_batch else count)
+        return (loss.item(), correct.item() / count) if item else (loss, correct / count)
+
+    return answer
+
+
+def _table(dedupe=True, sample=True, skip_non_results=True):
+    def answer(folder):
+        runs, seen = {}, []
+        for path in sorted(Path(folder).glob("*.json")):
+            result = json.loads(path.read_text())
+            if not isinstance(result, dict):
+                if skip_non_results:
+                    continue
+                result = {"recipe": "notes", "seed": 0, "final": {"test_acc": 0.0}}
+            if dedupe:
+                runs[result["recipe"], result["seed"]] = result["final"]["test_acc"]
+            else:
+                seen.append((result["recipe"], result["final"]["test_acc"]))
+        pairs = [(r, a) for (r, _), a in sorted(runs.items())] if dedupe else seen
+        by = {}
+        for recipe, acc in pairs:
+            by.setdefault(recipe, []).append(acc)
+        spread = statistics.stdev if sample else statistics.pstdev
+        return {r: (statistics.fmean(a), spread(a) if len(a) > 1 else 0.0) for r, a in by.items()}
+
+    return answer
+
+
 CASES = [
     # ch01-limit
     ("check_01_1", (0.5, 7), True, "6.95 orders"),
@@ -710,6 +762,33 @@ CASES = [
     ("check_08_3", save_atomic_variant(cleanup=True, reraise=False), False, "let the error propagate"),
     ("check_08_3", save_atomic_variant(replace=False), False, "temporary file was left behind"),
     ("check_08_3", lambda state, path: None, False, "nothing was written at path"),
+    # ch09-evaluate
+    ("check_09_1", _mean_loss(), True, "the mode restored in both cases"),
+    ("check_09_1", _mean_loss(reduce_per_batch=True), False, "the mean of the batch means"),
+    ("check_09_1", _mean_loss(restore=False), False, "model.train(was_training)"),
+    ("check_09_1", _mean_loss(item=False), False, "return Python floats"),
+    ("check_09_1", _mean_loss(no_grad=False), False, "torch.inference_mode()"),
+    ("check_09_1", (0.4, 0.9), False, "a function mean_loss_and_accuracy"),
+    # ch09-steps
+    ("check_09_2", (196, 3920, 3920), True, "also the per-batch milestone"),
+    ("check_09_2", [196.0, np.int64(3920), 3920], True, "also the per-batch milestone"),
+    ("check_09_2", (195, 3900, 3900), False, "round up"),
+    ("check_09_2", (196, 3919, 3919), False, "the last step at 0.1"),
+    ("check_09_2", (196, 3920, 20), False, "its milestone is a step number"),
+    ("check_09_2", (196, 3920.5, 3920), False, "whole batches"),
+    # ch10-table
+    ("check_10_1", _table(), True, "sample standard deviations"),
+    ("check_10_1", _table(dedupe=False), False, "counted twice"),
+    ("check_10_1", _table(sample=False), False, "statistics.pstdev"),
+    ("check_10_1", _table(skip_non_results=False), False, "skip those that are not results"),
+    ("check_10_1", {"cosine": (0.83, 0.03)}, False, "a function table(folder)"),
+    # ch10-plateau
+    ("check_10_2", (4, 5), True, "a run needs 5 epochs"),
+    ("check_10_2", [np.int64(4), 5.0], True, "a run needs 5 epochs"),
+    ("check_10_2", (3, 5), False, "counted from the last improvement"),
+    ("check_10_2", (5, 5), False, "after the third bad epoch"),
+    ("check_10_2", (4, 4), False, "the run needs epochs 0 to 4"),
+    ("check_10_2", "four", False, "a pair (epoch_after_which_it_is_reduced"),
 ]
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from . import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08
+from . import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09, ch10
 from ._common import NOT_ATTEMPTED
 from .ch01 import check_01_1, check_01_2, check_01_3, check_01_4
 from .ch02 import check_02_2, check_02_3, check_02_4
@@ -33,6 +33,8 @@ from .ch05 import check_05_1, check_05_2, check_05_4
 from .ch06 import check_06_1, check_06_2, check_06_3, check_06_4
 from .ch07 import check_07_1, check_07_2, check_07_3, check_07_4
 from .ch08 import check_08_1, check_08_2, check_08_3, check_08_4
+from .ch09 import check_09_1, check_09_2
+from .ch10 import check_10_1, check_10_2
 
 
 class Exercise(NamedTuple):
@@ -75,6 +77,10 @@ EXERCISES: dict[str, Exercise] = {
     "ch08-global-order": Exercise("check_08_2", ch08.FORM_08_2),
     "ch08-atomic": Exercise("check_08_3", ch08.FORM_08_3),
     "ch08-last-epoch": Exercise("check_08_4", ch08.FORM_08_4),
+    "ch09-evaluate": Exercise("check_09_1", ch09.FORM_09_1),
+    "ch09-steps": Exercise("check_09_2", ch09.FORM_09_2),
+    "ch10-table": Exercise("check_10_1", ch10.FORM_10_1),
+    "ch10-plateau": Exercise("check_10_2", ch10.FORM_10_2),
 }
 
 __all__ = ["EXERCISES", "Exercise", "NOT_ATTEMPTED", *(exercise.checker for exercise in EXERCISES.values())]
