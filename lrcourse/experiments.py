@@ -377,7 +377,7 @@ DEFAULT_WEIGHT_DECAY: dict[str, float] = {"sgd": 5e-4, "adamw": 0.05}
 
 def build_optimizer(name: str, groups: Any, lr: float, momentum: float) -> torch.optim.Optimizer:
     """``"sgd"``: SGD with Nesterov ``momentum`` (plain SGD at 0); ``"adamw"``: AdamW with
-    ``betas=(momentum, 0.999)``. ``groups`` carry their weight decay (:func:`decay_groups`)."""
+    ``betas=(momentum, 0.999)``. ``groups`` carry their weight decay (:func:`lrcourse.param_groups.decay_groups`)."""
     name = check_choice(name, "optimizer", OPTIMIZERS)
     if name == "sgd":
         return _SGD(groups, lr=lr, momentum=momentum, nesterov=momentum > 0)
@@ -416,7 +416,7 @@ def run_one(
     """Train ``model`` with ``recipe`` and ``seed``; return the result as a JSON-safe dict.
 
     ``optimizer`` is ``"sgd"`` (Nesterov ``momentum``) or ``"adamw"`` (``betas=(momentum,
-    0.999)``, decoupled decay); ``weight_decay`` defaults to :data:`DEFAULT_WEIGHT_DECAY` of the
+    0.999)``, decoupled decay); ``weight_decay`` defaults to ``DEFAULT_WEIGHT_DECAY`` of the
     optimizer and applies to weights only (:func:`lrcourse.param_groups.decay_groups`). The result holds ``format``,
     ``recipe``, ``seed``, ``config`` (every setting above, and the data's description),
     ``versions`` (python, torch, torchvision, lrcourse), ``device``, ``git_commit`` and ``git_dirty`` (the package's files differ from that commit; both None outside
