@@ -64,6 +64,31 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
+# An experiment chapter prints its Colab T4 estimate in a line like this one; the GPU column
+# quotes it from the committed notebook, so the page never holds a typed estimate.
+T4_LINE = re.compile(r"estimated gpu size on a T4: ([0-9.]+)-([0-9.]+) min")
+
+
+def t4_estimate(chapter: str) -> tuple[str, str] | None:
+    """The (fast, slow) minutes a chapter's committed outputs estimate for its gpu size on a T4."""
+    path = ROOT / "book" / chapter
+    if not path.exists():
+        return None
+    for cell in json.loads(path.read_text())["cells"]:
+        for output in cell.get("outputs", []):
+            match = T4_LINE.search("".join(output.get("text", "")))
+            if match:
+                return match.group(1), match.group(2)
+    return None
+
+
+def _gpu_column(chapter: str, entry: dict) -> str:
+    estimate = t4_estimate(chapter)
+    if estimate is not None:
+        return f"recommended: the gpu size takes {estimate[0]}-{estimate[1]} min on a Colab T4 (estimated)"
+    return "optional" if entry["machine"].get("gpu") else "not needed"
+
+
 def render(data: dict) -> str:
     rows = [
         START,
@@ -71,7 +96,7 @@ def render(data: dict) -> str:
         "|---|---:|---:|---|---|",
     ]
     for chapter, entry in sorted(data["chapters"].items()):
-        gpu = "optional" if entry["machine"].get("gpu") else "not needed"
+        gpu = _gpu_column(chapter, entry)
         rows.append(
             f"| {{doc}}`{chapter.removesuffix('.ipynb')}` | {_duration(entry['smoke_seconds'])} "
             f"| {_duration(entry['full_seconds'])} | {_device(entry['machine'])} | {gpu} |"
