@@ -477,6 +477,23 @@ def _mean_loss(reduce_per_batch=False, restore=True, item=True, no_grad=True):
     return answer
 
 
+def _mean_loss_no_grad_floats(model, batches):
+    """Another right answer: torch.no_grad, Python floats summed per batch, try/finally."""
+    was = model.training
+    model.eval()
+    try:
+        loss, correct, count = 0.0, 0, 0
+        with torch.no_grad():
+            for x, y in batches:
+                logits = model(x)
+                loss += torch.nn.functional.cross_entropy(logits, y, reduction="sum").item()
+                correct += int((logits.argmax(1) == y).sum())
+                count += len(y)
+    finally:
+        model.train(was)
+    return loss / count, correct / count
+
+
 def _table(dedupe=True, sample=True, skip_non_results=True):
     def answer(folder):
         runs, seen = {}, []
@@ -764,6 +781,7 @@ CASES = [
     ("check_08_3", lambda state, path: None, False, "nothing was written at path"),
     # ch09-evaluate
     ("check_09_1", _mean_loss(), True, "the mode restored in both cases"),
+    ("check_09_1", _mean_loss_no_grad_floats, True, "the mode restored in both cases"),
     ("check_09_1", _mean_loss(reduce_per_batch=True), False, "the mean of the batch means"),
     ("check_09_1", _mean_loss(restore=False), False, "model.train(was_training)"),
     ("check_09_1", _mean_loss(item=False), False, "return Python floats"),
@@ -778,6 +796,7 @@ CASES = [
     ("check_09_2", (196, 3920.5, 3920), False, "whole batches"),
     # ch10-table
     ("check_10_1", _table(), True, "sample standard deviations"),
+    ("check_10_1", lambda folder: _table()(str(folder)), True, "sample standard deviations"),
     ("check_10_1", _table(dedupe=False), False, "counted twice"),
     ("check_10_1", _table(sample=False), False, "statistics.pstdev"),
     ("check_10_1", _table(skip_non_results=False), False, "skip those that are not results"),
