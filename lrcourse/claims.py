@@ -29,6 +29,7 @@ cannot hold a run's settings for another worker to compare.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
@@ -176,6 +177,38 @@ class Claim:
 
 
 def _create(path: Path, record: Mapping[str, Any]) -> bool:
+    """Create the lock ``path`` holding ``record``, unless it exists; never a partial lock.
+
+    The record is written and synced to a temporary file first, which is then hard-linked to the
+    lock's name: ``os.link`` fails if the name exists, so the lock appears complete or not at all.
+    (Creating the lock itself with ``O_EXCL`` and then writing it would leave an empty lock behind a
+    process killed in between, which other processes must treat as "being written" for a minute.)
+    A file system without hard links falls back to ``O_EXCL``.
+    """
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}{owner_tag()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(record, f)
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        except OSError as error:
+            if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS):
+                raise
+            return _create_exclusive(path, record)
+        return True
+    except OSError as error:  # a full disk: no lock stays behind, and the error names the file
+        raise OSError(error.errno, error.strerror, str(path)) from error
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def _create_exclusive(path: Path, record: Mapping[str, Any]) -> bool:
+    """``_create`` where hard links are not supported: ``O_EXCL``, then write."""
     try:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
     except FileExistsError:
@@ -185,10 +218,10 @@ def _create(path: Path, record: Mapping[str, Any]) -> bool:
             json.dump(record, f)
             f.flush()
             os.fsync(f.fileno())
-    except OSError as error:  # a full disk: no half-written lock stays behind, and the error names the file
+    except OSError:
         with contextlib.suppress(OSError):
             path.unlink()
-        raise OSError(error.errno, error.strerror, str(path)) from error
+        raise
     return True
 
 

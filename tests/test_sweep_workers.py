@@ -65,6 +65,39 @@ def test_a_claim_is_exclusive_and_released_only_by_its_owner(tmp_path):
     assert not path.exists()
 
 
+def test_a_lock_appears_whole_or_not_at_all(tmp_path, monkeypatch):
+    """A process killed while it writes its lock must not leave an empty lock: a rerun would take
+    it for one being written and skip its run for a minute (it did, before locks were linked)."""
+    path = tmp_path / "run.lock"
+    real_fsync = os.fsync
+
+    def killed(fd):
+        assert not path.exists()  # the record is written before the lock's name exists
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", killed)
+    with pytest.raises(OSError, match="run.lock"):
+        claims.claim(path, {"run": "cosine seed 0"})
+    assert list(tmp_path.iterdir()) == []  # neither a lock nor its temporary file
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    mine = claims.claim(path, {"run": "cosine seed 0"})
+    assert isinstance(mine, claims.Claim) and json.loads(path.read_text())["run"] == "cosine seed 0"
+    assert [p.name for p in tmp_path.iterdir()] == ["run.lock"]
+    mine.release()
+
+
+def test_a_lock_without_hard_links_falls_back_to_exclusive_create(tmp_path, monkeypatch):
+    def no_links(src, dst):
+        raise OSError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    path = tmp_path / "run.lock"
+    mine = claims.claim(path, {"run": "step seed 1"})
+    assert isinstance(mine, claims.Claim) and json.loads(path.read_text())["run"] == "step seed 1"
+    assert not isinstance(claims.claim(path), claims.Claim)  # held: refused
+    mine.release()
+
+
 def test_a_lock_of_a_dead_or_zombie_owner_is_taken_over(tmp_path, dead_pid):
     path = tmp_path / "run.lock"
     path.write_text(lock_of(dead_pid))
