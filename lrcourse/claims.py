@@ -188,9 +188,7 @@ def _create(path: Path, record: Mapping[str, Any]) -> bool:
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}{owner_tag()}.tmp")
     try:
         with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(record, f)
-            f.flush()
-            os.fsync(f.fileno())
+            _write_record(f, record)
         try:
             os.link(tmp, path)
         except FileExistsError:
@@ -215,14 +213,18 @@ def _create_exclusive(path: Path, record: Mapping[str, Any]) -> bool:
         return False
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(record, f)
-            f.flush()
-            os.fsync(f.fileno())
+            _write_record(f, record)
     except OSError:
         with contextlib.suppress(OSError):
             path.unlink()
         raise
     return True
+
+
+def _write_record(f: Any, record: Mapping[str, Any]) -> None:
+    json.dump(record, f)
+    f.flush()
+    os.fsync(f.fileno())
 
 
 def _take_over(path: Path, stale: dict[str, Any] | None, record: Mapping[str, Any]) -> bool:

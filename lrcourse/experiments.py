@@ -62,6 +62,7 @@ __all__ = [
     "run_one",
     "summary_table",
     "sweep",
+    "weight_decay_for",
 ]
 
 RECIPES: tuple[str, ...] = (
@@ -375,6 +376,12 @@ OPTIMIZERS: tuple[str, ...] = ("sgd", "adamw")
 DEFAULT_WEIGHT_DECAY: dict[str, float] = {"sgd": 5e-4, "adamw": 0.05}
 
 
+def weight_decay_for(optimizer: str, weight_decay: float | None = None) -> float:
+    """``weight_decay``, or the default of ``optimizer`` (``DEFAULT_WEIGHT_DECAY``) when it is None."""
+    optimizer = check_choice(optimizer, "optimizer", OPTIMIZERS)
+    return DEFAULT_WEIGHT_DECAY[optimizer] if weight_decay is None else weight_decay
+
+
 def build_optimizer(name: str, groups: Any, lr: float, momentum: float) -> torch.optim.Optimizer:
     """``"sgd"``: SGD with Nesterov ``momentum`` (plain SGD at 0); ``"adamw"``: AdamW with
     ``betas=(momentum, 0.999)``. ``groups`` carry their weight decay (:func:`lrcourse.param_groups.decay_groups`)."""
@@ -442,8 +449,7 @@ def run_one(
     device = pick_device() if device is None else torch.device(device)
     precision = pick_precision(device) if precision is None else check_choice(precision, "precision", PRECISIONS)
     optimizer_name = check_choice(optimizer, "optimizer", OPTIMIZERS)
-    if weight_decay is None:
-        weight_decay = DEFAULT_WEIGHT_DECAY[optimizer_name]
+    weight_decay = weight_decay_for(optimizer_name, weight_decay)
     run_data = data(seed)
     config = {
         "recipe": recipe, "seed": seed, "model": model_name, "epochs": epochs, "lr": lr,
@@ -472,9 +478,10 @@ def run_one(
         "val_acc": history_dict["val_acc"][-1] if history.val_acc else None,
         "test_loss": test_loss if math.isfinite(test_loss) else str(test_loss), "test_acc": test_acc,
     }
+    commit, dirty = _git_state()
     return {
         "format": RESULT_FORMAT, "recipe": recipe, "seed": seed, "config": config, "versions": _versions(),
-        "device": _device_name(device), "git_commit": _git_state()[0], "git_dirty": _git_state()[1], "wall_time": history.wall_time,
+        "device": _device_name(device), "git_commit": commit, "git_dirty": dirty, "wall_time": history.wall_time,
         "history": history_dict, "final": final, "diverged": history.diverged,
     }
 

@@ -244,10 +244,6 @@ def summary_table(out: str | os.PathLike[str], recipes: tuple[str, ...] = ()) ->
     if not results:
         skipped = "".join(f"; {path.name}: {reason}" for path, reason in scan.skipped)
         raise FileNotFoundError(f"no result files (*.json of format {RESULT_FORMAT}) in {out}{skipped}")
-    by_recipe: dict[str, list[dict[str, Any]]] = {}
-    for result in results:
-        by_recipe.setdefault(result["recipe"], []).append(result)
-    order = [r for r in recipes if r in by_recipe] + sorted(set(by_recipe) - set(recipes))
 
     def distinct(key: Callable[[dict[str, Any]], Any]) -> str:
         return "; ".join(sorted({str(key(r)) for r in results}))
@@ -262,13 +258,9 @@ def summary_table(out: str | os.PathLike[str], recipes: tuple[str, ...] = ()) ->
         "| recipe | runs | diverged | final val acc (%) | final test acc (%) | wall time (s) |",
         "|---|---:|---:|---:|---:|---:|",
     ]
-    for recipe in order:
-        runs = by_recipe[recipe]
-        val = [r["final"]["val_acc"] for r in runs if r["final"].get("val_acc") is not None]
-        test = [r["final"]["test_acc"] for r in runs]
-        wall = statistics.fmean(r["wall_time"] for r in runs)
-        diverged = sum(r["diverged"] for r in runs)
-        lines.append(f"| {recipe} | {len(runs)} | {diverged} | {_mean_std(val)} | {_mean_std(test)} | {wall:.1f} |")
+    for recipe, st in recipe_stats(results, recipes).items():
+        lines.append(f"| {recipe} | {len(st.seeds)} | {st.diverged} | {_mean_std(st.val_acc)} | "
+                     f"{_mean_std(st.test_acc)} | {st.wall_time:.1f} |")
     if scan.skipped:
         lines += ["", f"Not counted ({len(scan.skipped)} file{'s' * (len(scan.skipped) > 1)}):"]
         lines += [f"- {path.name}: {reason}" for path, reason in scan.skipped]

@@ -206,7 +206,7 @@ def sweep(
         OSError: ``out`` cannot be written.
     """
     # experiments imports this module: import lazily
-    from .experiments import DEFAULT_WEIGHT_DECAY, OPTIMIZERS, RECIPES, run_one
+    from .experiments import RECIPES, run_one, weight_decay_for
 
     recipes = [check_choice(r, f"recipes[{i}]", RECIPES) for i, r in enumerate(recipes)]
     seeds = [check_int(s, f"seeds[{i}]", low=0) for i, s in enumerate(seeds)]
@@ -223,9 +223,7 @@ def sweep(
     defaults = {name: p.default for name, p in inspect.signature(run_one).parameters.items()}
     probe = data(seeds[0])  # the settings that change the numbers, the data's included
     settings = {key: run_kwargs.get(key, defaults[key]) for key in ("model", "optimizer", "epochs", "lr", "momentum")}
-    settings["weight_decay"] = run_kwargs.get("weight_decay")
-    if settings["weight_decay"] is None:  # run_one's default depends on the optimizer
-        settings["weight_decay"] = DEFAULT_WEIGHT_DECAY[check_choice(settings["optimizer"], "optimizer", OPTIMIZERS)]
+    settings["weight_decay"] = weight_decay_for(settings["optimizer"], run_kwargs.get("weight_decay"))
     settings |= {"steps_per_epoch": probe.steps_per_epoch, "data": probe.description}
     runs = [(r, s) for r in recipes for s in seeds]
     mine = runs[shard[0] - 1 :: shard[1]]
