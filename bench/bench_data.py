@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.hardware import cpu_model, synchronize  # noqa: E402
 from lrcourse.device import pick_device  # noqa: E402
-from lrcourse.data import (  # noqa: E402
+from lrcourse.lab.data import (
     CIFAR10Split,
     TensorLoader,
     load_cifar10,

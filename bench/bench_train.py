@@ -5,7 +5,7 @@
     python bench/bench_train.py --models airbench --compile on --compile-timeout 300
     python bench/bench_train.py --markdown                       # also print a markdown table to paste
 
-One training step is what ``lrcourse.train.train`` does per batch, without its bookkeeping:
+One training step is what ``lrcourse.lab.train`` does per batch, without its bookkeeping:
 forward under autocast (precision from ``pick_precision``: bf16 on CUDA with compute capability
 >= 8, fp16 + ``GradScaler`` below, fp32 on CPU/MPS), cross-entropy, backward, SGD step
 (Nesterov momentum 0.9, weight decay 5e-4) and a ``WarmupCosineLR`` step. Model and batches are
@@ -54,10 +54,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.hardware import cpu_model, loadavg, synchronize  # noqa: E402
 from lrcourse import WarmupCosineLR  # noqa: E402
-from lrcourse.data import TensorLoader  # noqa: E402
-from lrcourse.models import MODEL_NAMES, build_model, count_parameters  # noqa: E402
+from lrcourse.lab.data import TensorLoader  # noqa: E402
+from lrcourse.lab.models import MODEL_NAMES, build_model, count_parameters  # noqa: E402
 from lrcourse.steps import scaler_step  # noqa: E402
-from lrcourse.train import pick_device, pick_precision  # noqa: E402
+from lrcourse import pick_device, pick_precision  # noqa: E402
 
 N_IMAGES = 50_000
 

@@ -1,25 +1,27 @@
-"""lrcourse: the helper package of the book *Learning-rate scheduling in PyTorch*.
+"""lrcourse: learning-rate schedulers and helpers for PyTorch, and the package of the book
+*Learning-rate scheduling in PyTorch*.
 
-Everything a chapter runs beyond a few lines lives here, tested, so readers can use it in their
-own training code: ``from lrcourse import get_lr, set_lr, preview``.
+The package has three wings, one per audience; imports run one way only, classroom -> lab ->
+library, and nothing imports upwards:
+
+* **the library**, ``lrcourse`` itself (this namespace): schedules as pure functions, the
+  schedulers, param-group helpers, ``preview``, step counting, the range test, resuming a
+  schedule, device, precision and RNG helpers, and the plot style. ``import lrcourse`` needs torch
+  alone; matplotlib is imported only by the functions that draw, tqdm only for a progress bar.
+* **the lab**, :mod:`lrcourse.lab`: data sets and loaders, models, the training loop, exact
+  checkpoints, recipes, sweeps and their results, time estimates, the command line
+  (``python -m lrcourse``). Install with ``pip install "lrcourse[lab]"``.
+* **the classroom**, :mod:`lrcourse.classroom`: what only the book's chapters need -- the toy
+  problems, the exercise checkers, the smoke switch.
+
+``__all__`` below is the library's API::
+
+    from lrcourse import decay_groups, preview, warmup_cosine
 """
 
-from .checkpoint import ConfigMismatchError, load_checkpoint, save_checkpoint
-from .data import (
-    CIFAR10Split,
-    TensorLoader,
-    data_source,
-    load_cifar10,
-    seed_dataloader,
-    standard_dataloader,
-    train_val_split,
-    write_synthetic_cifar10,
-)
-from .env import smoke_mode
-from .experiments import RECIPES, load_results, make_recipe, summary_table, sweep
-from .history import History
-from .history_plots import plot_history
-from .models import MODEL_NAMES, build_model, count_parameters
+from .device import pick_device, pick_precision
+from .evaluation import evaluate
+from .factories import inverse_sqrt, warmup_constant, warmup_cosine, warmup_linear, warmup_poly, wsd
 from .param_groups import (
     check_param_groups,
     decay_groups,
@@ -29,10 +31,13 @@ from .param_groups import (
     scale_lr,
     set_lr,
 )
-from .pitfalls import load_scheduler_state, resumed_lrs, scheduler_changes
-from .plotting import new_axes, plot_curves, plot_quadratic_paths, plot_schedules
+from .plateau import WarmupReduceLROnPlateau
+from .plotting import new_axes, plot_curves, plot_schedules
 from .preview import preview
-from .range_test import RangeTestResult, lr_range_test, range_test_lrs
+from .range_result import RangeTestResult
+from .range_test import lr_range_test, range_test_lrs
+from .resume import load_scheduler_state, resumed_lrs, scheduler_changes
+from .rng import capture_rng_state, restore_rng_state, seed_everything
 from .schedulers import (
     InverseSqrtLR,
     WarmupConstantLR,
@@ -40,49 +45,15 @@ from .schedulers import (
     WarmupLinearLR,
     WarmupLR,
     WarmupPolyLR,
-    WarmupReduceLROnPlateau,
     WarmupStableDecayLR,
-    inverse_sqrt,
-    warmup_constant,
-    warmup_cosine,
-    warmup_linear,
-    warmup_poly,
-    wsd,
 )
 from .steps import epochs_to_steps, scaler_step, steps_per_epoch, steps_to_epochs
-# The loop itself stays under its module's name (``from lrcourse.train import train``): a
-# function called ``train`` here would hide the module ``lrcourse.train``.
-from .train import evaluate, pick_device, pick_precision, seed_everything
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = [
     "__version__",
-    "CIFAR10Split",
-    "ConfigMismatchError",
-    "History",
-    "MODEL_NAMES",
-    "RECIPES",
-    "TensorLoader",
-    "build_model",
-    "count_parameters",
-    "data_source",
-    "evaluate",
-    "load_checkpoint",
-    "load_cifar10",
-    "load_results",
-    "make_recipe",
-    "pick_device",
-    "pick_precision",
-    "plot_history",
-    "save_checkpoint",
-    "seed_dataloader",
-    "seed_everything",
-    "standard_dataloader",
-    "summary_table",
-    "sweep",
-    "train_val_split",
-    "write_synthetic_cifar10",
+    # schedulers, and the transformers-named functions that build them
     "InverseSqrtLR",
     "WarmupConstantLR",
     "WarmupCosineLR",
@@ -91,33 +62,42 @@ __all__ = [
     "WarmupPolyLR",
     "WarmupReduceLROnPlateau",
     "WarmupStableDecayLR",
-    "epochs_to_steps",
     "inverse_sqrt",
-    "scaler_step",
-    "steps_per_epoch",
-    "steps_to_epochs",
     "warmup_constant",
     "warmup_cosine",
     "warmup_linear",
     "warmup_poly",
     "wsd",
+    # param groups
     "check_param_groups",
     "decay_groups",
     "get_lr",
+    "multiplier_groups",
+    "param_groups_table",
+    "scale_lr",
+    "set_lr",
+    # looking at a schedule, counting its steps, resuming it
+    "preview",
+    "epochs_to_steps",
+    "scaler_step",
+    "steps_per_epoch",
+    "steps_to_epochs",
     "load_scheduler_state",
     "resumed_lrs",
     "scheduler_changes",
-    "multiplier_groups",
-    "new_axes",
-    "param_groups_table",
-    "plot_curves",
-    "plot_quadratic_paths",
-    "plot_schedules",
-    "preview",
+    # the range test
     "RangeTestResult",
     "lr_range_test",
     "range_test_lrs",
-    "scale_lr",
-    "set_lr",
-    "smoke_mode",
+    # device, precision, evaluation, random number generators
+    "evaluate",
+    "pick_device",
+    "pick_precision",
+    "capture_rng_state",
+    "restore_rng_state",
+    "seed_everything",
+    # the plot style
+    "new_axes",
+    "plot_curves",
+    "plot_schedules",
 ]

@@ -1,21 +1,24 @@
-"""One plot style for every figure in the book: schedules, loss curves, trajectories.
+"""One plot style for every figure in the book: schedules and loss curves.
 
 Figures are drawn for the page they end up on. The book's content column is about 700 pixels
 wide; a figure drawn wider is shrunk to fit, and its text with it, so :func:`new_axes` refuses
 figures wider than :data:`MAX_WIDTH` inches (at 100 dpi) and multi-panel figures are stacked in
 rows rather than spread in columns. Curves are told apart by colour *and* line style: the colours
 are the Okabe-Ito palette, which stays distinct under the common forms of colour blindness.
+
+Matplotlib is imported by the functions that draw, not by this module, so ``import lrcourse``
+needs torch alone; drawing without matplotlib installed raises an error that says what to install.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-import matplotlib.pyplot as plt
-from cycler import cycler
-from matplotlib.axes import Axes
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
-__all__ = ["MAX_WIDTH", "PALETTE", "new_axes", "plot_schedules", "plot_curves", "plot_quadratic_paths"]
+__all__ = ["MAX_WIDTH", "PALETTE", "new_axes", "plot_schedules", "plot_curves"]
 
 UNITS = ("optimizer step", "epoch")
 #: Widest figure, in inches at 100 dpi, that fits the page column without shrinking its text.
@@ -25,9 +28,28 @@ FIGSIZE = (7.0, 3.6)
 # reddish purple, sky blue, black (yellow is left out: it is unreadable on white).
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#000000")
 LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)), (0, (1, 1)))
-STYLE_CYCLE = cycler(color=PALETTE) + cycler(linestyle=LINESTYLES)
 # Matplotlib's "small" legend (8.3 pt) ends up below the size of the page's footnotes.
 LEGEND_FONTSIZE = "medium"
+
+
+def pyplot() -> Any:
+    """``matplotlib.pyplot``, or an ImportError that says how to install it."""
+    try:
+        import matplotlib.pyplot as plt
+    except ModuleNotFoundError as error:
+        raise ModuleNotFoundError(
+            "drawing needs matplotlib, which lrcourse's library does not install: "
+            "pip install 'lrcourse[plot]' (or matplotlib)", name=error.name
+        ) from None
+    return plt
+
+
+def style_cycle() -> Any:
+    """The book's property cycle: :data:`PALETTE` colours paired with :data:`LINESTYLES`."""
+    pyplot()  # the same message when matplotlib (which brings cycler) is missing
+    from cycler import cycler
+
+    return cycler(color=PALETTE) + cycler(linestyle=LINESTYLES)
 
 
 def new_axes(ncols: int = 1, nrows: int = 1, *, figsize: tuple[float, float] | None = None) -> list[Axes]:
@@ -50,9 +72,10 @@ def new_axes(ncols: int = 1, nrows: int = 1, *, figsize: tuple[float, float] | N
             f"(got figsize={tuple(figsize)!r}); a wider figure is shrunk to the page column and its "
             "text becomes unreadable: stack the panels with nrows instead"
         )
-    fig, axes = plt.subplots(nrows, ncols, figsize=figsize, layout="constrained", squeeze=False)
+    fig, axes = pyplot().subplots(nrows, ncols, figsize=figsize, layout="constrained", squeeze=False)
+    cycle = style_cycle()
     for ax in axes.flat:
-        ax.set_prop_cycle(STYLE_CYCLE)
+        ax.set_prop_cycle(cycle)
     return list(axes.flat)
 
 
@@ -125,40 +148,3 @@ def plot_curves(
     for label, values in curves.items():
         ax.plot(range(len(values)), values, label=label, linewidth=1.6)
     return _finish(ax, xlabel=unit, ylabel=ylabel, log=log, title=title, legend=len(curves) > 1)
-
-
-def plot_quadratic_paths(
-    problem: object,
-    paths: Mapping[str, Sequence[Sequence[float]]],
-    *,
-    extent: float = 2.0,
-    title: str | None = None,
-    ax: Axes | None = None,
-) -> Axes:
-    """Contours of a 2-D quadratic (:class:`lrcourse.toy.Quadratic`) with gradient-descent paths on top.
-
-    Points outside ``[-extent, extent]`` are clipped by the axes, so a diverging path is seen
-    leaving the frame.
-    """
-    import torch
-
-    _check_series(paths, "paths")
-    ax = ax if ax is not None else new_axes()[0]
-    grid = torch.linspace(-extent, extent, 201, dtype=torch.float64)
-    xx, yy = torch.meshgrid(grid, grid, indexing="xy")
-    zz = problem.value(torch.stack([xx, yy], dim=-1))  # type: ignore[attr-defined]
-    ax.contour(xx.numpy(), yy.numpy(), zz.numpy(), levels=12, colors="0.75", linewidths=0.8)
-    for label, path in paths.items():
-        points = torch.as_tensor(path, dtype=torch.float64)
-        ax.plot(points[:, 0].numpy(), points[:, 1].numpy(), marker=".", markersize=4, linewidth=1.2, label=label)
-    ax.plot([0], [0], marker="*", color="black", markersize=10, linestyle="none")
-    ax.set_xlim(-extent, extent)
-    ax.set_ylim(-extent, extent)
-    ax.set_aspect("equal")
-    ax.set_xlabel("$x_1$")
-    ax.set_ylabel("$x_2$")
-    if title:
-        ax.set_title(title)
-    if len(paths) > 1:
-        ax.legend(frameon=False, fontsize=LEGEND_FONTSIZE, loc="upper left")
-    return ax

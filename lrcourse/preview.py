@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, overload
 
-import numpy as np
 import torch
 
 from ._validate import check_int, check_lr, check_scheduler_groups
@@ -23,10 +23,13 @@ __all__ = ["preview"]
 
 def _metric_value(value: Any, name: str) -> float:
     # Every real number type counts (int, float, NumPy scalars, Fraction) and one-element tensors
-    # or arrays, as ReduceLROnPlateau takes them; bool does not (True is never a loss).
-    if (isinstance(value, np.ndarray) and value.size == 1) or (isinstance(value, torch.Tensor) and value.numel() == 1):
+    # or arrays, as ReduceLROnPlateau takes them; bool does not (True is never a loss). A NumPy
+    # value can only exist once NumPy is loaded, so the library never imports it itself.
+    np = sys.modules.get("numpy")
+    is_array = np is not None and isinstance(value, np.ndarray)
+    if (is_array and value.size == 1) or (isinstance(value, torch.Tensor) and value.numel() == 1):
         value = value.item()
-    if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)):
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or (np is not None and isinstance(value, np.bool_)):
         raise TypeError(f"{name} must be a real number (got {name}={value!r} of type {type(value).__name__})")
     try:
         result = float(value)

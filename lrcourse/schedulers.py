@@ -36,9 +36,10 @@ Adding a param group after a scheduler was built (``optimizer.add_param_group``)
 group without a base LR; these schedulers raise ``RuntimeError`` on the next ``step()`` and name
 the fix (build the scheduler after adding every group).
 
-The snake_case names (``warmup_linear`` ...) are the same classes under the names of the
-transformers functions they mirror; ``WarmupReduceLROnPlateau`` is stepped with a metric once
-per validation instead.
+The snake_case names (``warmup_linear`` ...) build these classes under the names of the
+transformers functions they mirror, and take transformers' argument names too
+(:mod:`lrcourse.factories`). :class:`~lrcourse.plateau.WarmupReduceLROnPlateau`, stepped with a
+metric once per validation instead, is in :mod:`lrcourse.plateau`.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ import abc
 from typing import Any
 
 import torch
-from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
+from torch.optim.lr_scheduler import LRScheduler
 
 from lrcourse._validate import (
     MAX_STEPS,
@@ -68,7 +69,6 @@ from lrcourse.schedules import (
     warmup_exp_factor,
     warmup_linear_factor,
     warmup_poly_factor,
-    warmup_ramp_factor,
     wsd_factor,
 )
 
@@ -79,14 +79,7 @@ __all__ = [
     "WarmupLR",
     "WarmupLinearLR",
     "WarmupPolyLR",
-    "WarmupReduceLROnPlateau",
     "WarmupStableDecayLR",
-    "inverse_sqrt",
-    "warmup_constant",
-    "warmup_cosine",
-    "warmup_linear",
-    "warmup_poly",
-    "wsd",
 ]
 
 
@@ -402,153 +395,3 @@ class WarmupStableDecayLR(_ClosedFormLR):
         return wsd_factor(
             step, self.warmup_steps, self.stable_steps, self.decay_steps, self.decay, self.min_lr_ratio
         )
-
-
-# The names of the transformers functions these schedulers mirror, for readers moving between them.
-warmup_constant = WarmupConstantLR
-warmup_linear = WarmupLinearLR
-warmup_cosine = WarmupCosineLR
-warmup_poly = WarmupPolyLR
-inverse_sqrt = InverseSqrtLR
-wsd = WarmupStableDecayLR
-
-
-def _check_min_lr(min_lr: float | list[float] | tuple[float, ...], num_groups: int) -> float | list[float]:
-    if isinstance(min_lr, (list, tuple)):
-        if len(min_lr) != num_groups:
-            raise ValueError(
-                "min_lr must be a number or have one entry per param group "
-                f"(got min_lr={list(min_lr)!r} for {num_groups} param groups)"
-            )
-        return [check_lr(value, f"min_lr[{i}]") for i, value in enumerate(min_lr)]
-    return check_lr(min_lr, "min_lr")
-
-
-def _lr_values(optimizer: torch.optim.Optimizer) -> list[float | torch.Tensor]:
-    # Copies, so that the caller cannot change a group's LR through the list (as torch does).
-    return [
-        group["lr"].clone() if isinstance(group["lr"], torch.Tensor) else group["lr"]
-        for group in optimizer.param_groups
-    ]
-
-
-class WarmupReduceLROnPlateau(LRScheduler):
-    """Linear warmup over the first ``step(metrics)`` calls, then ``ReduceLROnPlateau``.
-
-    ``torch.optim.lr_scheduler.ReduceLROnPlateau`` cannot be chained with a warmup scheduler;
-    this class does both. Call ``step(metrics)`` once per validation (typically once per epoch),
-    after the optimizer steps of that epoch. ``last_epoch`` counts those calls.
-
-    * Warmup: after ``n`` calls with ``n < warmup_steps`` the LR of each group is
-      ``base_lr * (n + 1) / warmup_steps`` (the ramp of ``WarmupLR``): the first epoch trains at
-      ``base_lr / warmup_steps`` and epoch ``warmup_steps - 1`` at the full base LR.
-    * The metrics passed to the first ``warmup_steps - 1`` calls are ignored: they measure
-      epochs trained below the base LR. From call ``warmup_steps`` on (from the first call if
-      ``warmup_steps`` is 0 or 1) every metric goes to an internal
-      ``torch.optim.lr_scheduler.ReduceLROnPlateau`` built with the other arguments, so the first
-      metric it sees is that of the first epoch trained at the full base LR, and from then on the
-      LRs are exactly those of a ``ReduceLROnPlateau`` started at that point.
-
-    ``state_dict()`` holds the internal plateau's state under ``"plateau"`` and loads with
-    ``torch.load(..., weights_only=True)``.
-
-    Args:
-        optimizer: The ``torch.optim.Optimizer`` whose param groups are scheduled.
-        warmup_steps: Calls of ``step(metrics)`` (epochs) in the ramp, >= 0.
-        mode: ``"min"`` (the metric should fall, e.g. a loss) or ``"max"`` (e.g. an accuracy).
-        factor: Multiplier applied to the LR on a plateau, ``0 <= factor < 1``.
-        patience: Non-improving calls tolerated before the LR is reduced, >= 0.
-        threshold: Smallest change that counts as an improvement, >= 0.
-        threshold_mode: ``"rel"`` (``threshold`` is relative to the best value) or ``"abs"``.
-        cooldown: Calls to wait after a reduction before counting bad calls again, >= 0.
-        min_lr: Lower bound on the LR, >= 0: one number, or one per param group.
-        eps: Reductions smaller than this are skipped, >= 0.
-    """
-
-    def __init__(
-        self,
-        optimizer: torch.optim.Optimizer,
-        warmup_steps: int,
-        mode: str = "min",
-        factor: float = 0.1,
-        patience: int = 10,
-        threshold: float = 1e-4,
-        threshold_mode: str = "rel",
-        cooldown: int = 0,
-        min_lr: float | list[float] = 0.0,
-        eps: float = 1e-8,
-    ) -> None:
-        check_optimizer(optimizer)
-        self.warmup_steps = check_steps(warmup_steps, "warmup_steps", low=0)
-        # The checks come first so that errors name our parameters; torch checks little itself.
-        plateau_args: dict[str, Any] = {
-            "mode": check_choice(mode, "mode", ("min", "max")),
-            "factor": check_real(factor, "factor", low=0.0, high=1.0, high_open=True),
-            "patience": check_int(patience, "patience", low=0),
-            "threshold": check_real(threshold, "threshold", low=0.0),
-            "threshold_mode": check_choice(threshold_mode, "threshold_mode", ("rel", "abs")),
-            "cooldown": check_int(cooldown, "cooldown", low=0),
-            "min_lr": _check_min_lr(min_lr, len(optimizer.param_groups)),
-            "eps": check_real(eps, "eps", low=0.0),
-        }
-        # Not LRScheduler.__init__: it would take a metric-less step. Like ReduceLROnPlateau, set
-        # up the state by hand, recording each group's initial_lr as the built-in schedulers do.
-        self.optimizer = optimizer
-        for group in optimizer.param_groups:
-            initial_lr = group["lr"]
-            group.setdefault(
-                "initial_lr", initial_lr.clone() if isinstance(initial_lr, torch.Tensor) else initial_lr
-            )
-        self.base_lrs: list[float | torch.Tensor] = [group["initial_lr"] for group in optimizer.param_groups]
-        self._plateau = ReduceLROnPlateau(optimizer, **plateau_args)
-        self.last_epoch = 0
-        self._set_warmup_lrs()
-
-    @property
-    def plateau(self) -> ReduceLROnPlateau:
-        """The internal ``ReduceLROnPlateau``, to read ``best`` or ``num_bad_epochs``; do not step it."""
-        return self._plateau
-
-    def _set_warmup_lrs(self) -> None:
-        factor = warmup_ramp_factor(self.last_epoch, self.warmup_steps)
-        for group, base_lr in zip(self.optimizer.param_groups, self.base_lrs, strict=True):
-            lr = base_lr * factor
-            if isinstance(group["lr"], torch.Tensor):
-                group["lr"].fill_(float(lr))
-            else:
-                group["lr"] = lr
-        self._last_lr: list[float | torch.Tensor] = _lr_values(self.optimizer)
-
-    def step(self, metrics: float | torch.Tensor) -> None:  # type: ignore[override]
-        """Record one validation result and set the LR for the next epoch.
-
-        Args:
-            metrics: The validation metric of the epoch just trained (a number or a one-element
-                tensor). Ignored during warmup, as described in the class docstring.
-        """
-        try:
-            current = float(metrics)
-        except (TypeError, ValueError, RuntimeError):
-            raise TypeError(
-                f"metrics must be a number or a one-element tensor (got metrics={metrics!r})"
-            ) from None
-        check_scheduler_groups(self)
-        self.last_epoch += 1
-        if self.last_epoch < self.warmup_steps:
-            self._set_warmup_lrs()
-        else:
-            self._plateau.step(current)
-            self._last_lr = _lr_values(self.optimizer)
-
-    def state_dict(self) -> dict[str, Any]:
-        """Return the scheduler's state, with the internal plateau's state under ``"plateau"``."""
-        state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "_plateau")}
-        state["plateau"] = self._plateau.state_dict()
-        return state
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Load a state returned by ``state_dict()``, including the internal plateau's state."""
-        state = dict(state_dict)
-        plateau_state = state.pop("plateau")
-        self.__dict__.update(state)
-        self._plateau.load_state_dict(plateau_state)

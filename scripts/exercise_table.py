@@ -1,4 +1,4 @@
-"""The table of auto-checked exercises on the instructor's page, written from ``lrcourse.exercises``.
+"""The table of auto-checked exercises on the instructor's page, written from ``lrcourse.classroom.exercises``.
 
 Usage: ``python scripts/exercise_table.py`` rewrites the block between the markers in
 ``book/instructors.md``; ``tests/test_book.py`` fails when the page and the package disagree.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from lrcourse.exercises import EXERCISES
+from lrcourse.classroom.exercises import EXERCISES
 
 PAGE = Path(__file__).resolve().parents[1] / "book" / "instructors.md"
 START, END = "<!-- exercise-checkers:start -->", "<!-- exercise-checkers:end -->"

@@ -7,17 +7,17 @@ import pytest
 import torch
 from torch import nn
 
-from lrcourse.checkpoint import (
+from lrcourse import capture_rng_state, restore_rng_state
+from lrcourse.lab.checkpoint import (
     ConfigMismatchError,
     atomic_write_text,
-    capture_rng_state,
     check_config,
     load_checkpoint,
-    restore_rng_state,
     save_checkpoint,
 )
-from lrcourse.schedulers import WarmupReduceLROnPlateau, warmup_cosine
-from lrcourse.train import seed_everything, train
+from lrcourse import WarmupReduceLROnPlateau, warmup_cosine
+from lrcourse import seed_everything
+from lrcourse.lab import train
 
 N, BATCH, CLASSES, EPOCHS = 48, 16, 5, 3  # 3 batches per epoch, 9 steps
 X = torch.randn(N, 3, 6, 6, generator=torch.Generator().manual_seed(0))

@@ -13,12 +13,13 @@ import time
 import pytest
 import torch
 
-import lrcourse.sweeps
-from lrcourse.__main__ import main
-from lrcourse.cli import CliError
-from lrcourse.data import write_synthetic_cifar10
-from lrcourse.estimate import format_duration, seconds_per_step
-from lrcourse.experiments import random_data, result_path
+import lrcourse.lab.sweeps
+from lrcourse.lab.cli import main
+from lrcourse.lab.cli import CliError
+from lrcourse.lab.data import write_synthetic_cifar10
+from lrcourse.lab.estimate import format_duration, seconds_per_step
+from lrcourse.lab import random_data
+from lrcourse.lab.results import result_path
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # see tests/conftest.py
@@ -136,7 +137,7 @@ def test_full_disk_and_read_only_folder_are_one_line(tmp_path):
     script = textwrap.dedent(f"""
         import contextlib, io, json, sys
         import torch
-        from lrcourse.cli import main
+        from lrcourse.lab.cli import main
         torch.set_num_threads(1)
         seen = {{}}
         for name, out in (("full", {str(full / "results")!r}), ("ro", {str(ro / "results")!r})):
@@ -179,7 +180,7 @@ def test_stand_in_writing_is_announced_and_shows_progress(tmp_path, capsys, monk
     def small(root, progress=None):
         return real(root, n_train=40, n_test=10, progress=True)
 
-    monkeypatch.setattr(lrcourse.data.cifar10, "write_synthetic_cifar10", small)
+    monkeypatch.setattr(lrcourse.lab.data.cifar10, "write_synthetic_cifar10", small)
     args = sweep_args(tmp_path / "r", "--data-root", str(tmp_path / "d"), "--val-size", "8", data="synthetic")
     status, out, err = run_main(capsys, args)
     assert status == 0
@@ -202,7 +203,7 @@ def test_results_first_estimate_before_training_summary_last(tmp_path, capsys):
 
 
 def test_an_estimate_over_an_hour_warns_and_suggests_smaller_settings(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(lrcourse.sweeps, "seconds_per_step", lambda *a, **k: 1000.0)
+    monkeypatch.setattr(lrcourse.lab.sweeps, "seconds_per_step", lambda *a, **k: 1000.0)
     args = ["sweep", "--recipes", "constant", "--seeds", "2", "--epochs", "6", "--model", "tiny", "--data", "random",
             "--batch-size", "16", "--device", "cpu", "--out", str(tmp_path), "--no-progress"]
     status, out, _ = run_main(capsys, args)

@@ -1,4 +1,4 @@
-"""lrcourse.data: download (against a loopback server), parsing, the stand-in, selection, loaders.
+"""lrcourse.lab.data: download (against a loopback server), parsing, the stand-in, selection, loaders.
 
 Nothing here reaches the internet: the "download" tests serve a tarball in the official format
 from http.server on 127.0.0.1, and the unreachable host is a closed local port.
@@ -26,8 +26,8 @@ import numpy as np
 import pytest
 import torch
 
-from lrcourse import data as D
-from lrcourse.data import (
+from lrcourse.lab import data as D
+from lrcourse.lab.data import (
     CIFAR10_CLASSES,
     CIFAR10_MEAN,
     CIFAR10_STD,
@@ -189,7 +189,7 @@ def test_unreachable_host_raises_clear_error(tmp_path, closed_url):
 
 def test_a_killed_download_leaves_nothing_behind_and_a_live_one_is_left_alone(server, tarball, tmp_path):
     root, md5 = tmp_path / "data", _md5(tarball)
-    code = (f"from lrcourse.data import download_cifar10; download_cifar10({str(root)!r}, "
+    code = (f"from lrcourse.lab.data import download_cifar10; download_cifar10({str(root)!r}, "
             f"url={server.base + '/stall/cifar-10-python.tar.gz'!r}, md5={md5!r})")
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -212,7 +212,7 @@ def test_a_killed_download_leaves_nothing_behind_and_a_live_one_is_left_alone(se
 
 
 def _cli_with_url(url, tmp_path, capsys, monkeypatch):
-    from lrcourse.__main__ import main
+    from lrcourse.lab.cli import main
 
     monkeypatch.setenv("LRCOURSE_CIFAR10_URL", url)
     status = main(["sweep", "--data", "cifar10", "--data-root", str(tmp_path / "data"), "--out", str(tmp_path / "r"),
@@ -416,7 +416,7 @@ def test_folder_of_the_wrong_kind_is_an_error(synthetic_root, tmp_path):
 def test_synthetic_generated_on_first_use(tmp_path, monkeypatch):
     calls = []
     real = D.write_synthetic_cifar10
-    # load_cifar10 looks the writer up in lrcourse.data.cifar10, so that is where to patch it.
+    # load_cifar10 looks the writer up in lrcourse.lab.data.cifar10, so that is where to patch it.
     monkeypatch.setattr(D.cifar10, "write_synthetic_cifar10", lambda root, progress=None: calls.append(root) or real(root, n_train=10, n_test=5))
     split = load_cifar10(tmp_path, "test", source="synthetic")
     assert calls == [tmp_path / "synthetic"] and len(split) == 5 and split.source == "synthetic"

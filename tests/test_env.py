@@ -1,6 +1,6 @@
 import pytest
 
-from lrcourse import smoke_mode
+from lrcourse.classroom import smoke_mode
 
 
 @pytest.mark.parametrize("value, expected", [("1", True), ("true", True), ("YES", True), (" on ", True),

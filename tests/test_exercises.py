@@ -24,9 +24,9 @@ import torch
 from torch.optim import lr_scheduler as sched
 
 import lrcourse
-import lrcourse.exercises as exercises
+import lrcourse.classroom.exercises as exercises
 from lrcourse import WarmupLR, multiplier_groups, set_lr, steps_per_epoch
-from lrcourse.exercises import EXERCISES, NOT_ATTEMPTED
+from lrcourse.classroom.exercises import EXERCISES, NOT_ATTEMPTED
 
 BOOK = Path(__file__).resolve().parents[1] / "book"
 

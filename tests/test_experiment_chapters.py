@@ -9,8 +9,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from lrcourse import RECIPES, load_results
-from lrcourse.results import recipe_stats
+from lrcourse.lab import RECIPES, load_results
+from lrcourse.lab.results import recipe_stats
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENTS = ROOT / "experiments"

@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 import torch
 
-import lrcourse.experiments as ex
-from lrcourse.__main__ import main
-from lrcourse.checkpoint import ConfigMismatchError
-from lrcourse.experiments import RECIPES, make_recipe, random_data, result_path, run_one, summary_table, sweep
+import lrcourse.lab.recipes as recipes_module
+import lrcourse.lab.runs as runs_module
+from lrcourse.lab.cli import main
+from lrcourse.lab.checkpoint import ConfigMismatchError
+from lrcourse.lab import RECIPES, make_recipe, random_data, run_one, summary_table, sweep
+from lrcourse.lab.results import result_path
 
 T, SPE = 20, 4  # 20 steps, 4 steps per epoch -> 5 epochs
 LR = 0.1
@@ -78,12 +80,12 @@ def test_git_state_outside_a_repo_is_none(monkeypatch):
         raise FileNotFoundError("git")
 
     monkeypatch.setattr(subprocess, "run", no_git)
-    ex._git_state.cache_clear()
-    assert ex._git_state() == (None, None)
-    ex._git_state.cache_clear()
+    runs_module._git_state.cache_clear()
+    assert runs_module._git_state() == (None, None)
+    runs_module._git_state.cache_clear()
     monkeypatch.setattr(subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 128, "", "not a repo"))
-    assert ex._git_state() == (None, None)
-    ex._git_state.cache_clear()
+    assert runs_module._git_state() == (None, None)
+    runs_module._git_state.cache_clear()
 
 
 def test_git_state_says_whether_the_package_differs_from_its_commit(monkeypatch):
@@ -93,12 +95,12 @@ def test_git_state_says_whether_the_package_differs_from_its_commit(monkeypatch)
         return subprocess.CompletedProcess(args, 0, answers[args[1]], "")
 
     monkeypatch.setattr(subprocess, "run", fake_git)
-    ex._git_state.cache_clear()
-    assert ex._git_state() == ("a" * 40, True)
-    ex._git_state.cache_clear()
+    runs_module._git_state.cache_clear()
+    assert runs_module._git_state() == ("a" * 40, True)
+    runs_module._git_state.cache_clear()
     answers["status"] = ""
-    assert ex._git_state() == ("a" * 40, False)
-    ex._git_state.cache_clear()
+    assert runs_module._git_state() == ("a" * 40, False)
+    runs_module._git_state.cache_clear()
 
 
 DATA = random_data(n_train=32, n_val=16, n_test=16, image_size=10, batch_size=16)
@@ -286,8 +288,8 @@ def test_cli_sweep_killed_midway_then_rerun(tmp_path, capsys):
 
 
 def test_cli_sweep_on_the_synthetic_stand_in(tmp_path, capsys):
-    pytest.importorskip("lrcourse.data")
-    from lrcourse.data import write_synthetic_cifar10
+    pytest.importorskip("lrcourse.lab.data")
+    from lrcourse.lab.data import write_synthetic_cifar10
 
     write_synthetic_cifar10(tmp_path / "data" / "synthetic", n_train=40, n_test=10, seed=0)
     out = tmp_path / "results"
@@ -326,8 +328,8 @@ def test_a_diverged_run_is_recorded_not_dropped(tmp_path):
 
 
 def test_cifar_data_train_size_keeps_a_fixed_subset(tmp_path):
-    from lrcourse.data import write_synthetic_cifar10
-    from lrcourse.experiments import cifar_data
+    from lrcourse.lab.data import write_synthetic_cifar10
+    from lrcourse.lab import cifar_data
 
     write_synthetic_cifar10(tmp_path / "synthetic", n_train=40, n_test=10, seed=0)
     data = cifar_data(tmp_path, source="synthetic", batch_size=4, val_size=8, device="cpu", train_size=12)
@@ -359,7 +361,7 @@ def test_build_optimizer_gives_torch_s_own_update():
     ours_p, ref_p = torch.nn.Parameter(torch.randn(5)), torch.nn.Parameter(torch.zeros(5))
     with torch.no_grad():
         ref_p.copy_(ours_p)
-    ours = ex.build_optimizer("adamw", [{"params": [ours_p], "weight_decay": 0.05}], lr=0.01, momentum=0.8)
+    ours = recipes_module.build_optimizer("adamw", [{"params": [ours_p], "weight_decay": 0.05}], lr=0.01, momentum=0.8)
     ref = torch.optim.AdamW([ref_p], lr=0.01, betas=(0.8, 0.999), weight_decay=0.05)
     for _ in range(3):
         for p, opt in ((ours_p, ours), (ref_p, ref)):
@@ -367,10 +369,10 @@ def test_build_optimizer_gives_torch_s_own_update():
             (p ** 2).sum().backward()
             opt.step()
     assert torch.equal(ours_p, ref_p)
-    sgd = ex.build_optimizer("sgd", [torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.0)
+    sgd = recipes_module.build_optimizer("sgd", [torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.0)
     assert sgd.param_groups[0]["nesterov"] is False  # Nesterov needs momentum; 0 is plain SGD
     with pytest.raises(ValueError, match=r"optimizer must be one of 'sgd', 'adamw' \(got optimizer='adam'\)"):
-        ex.build_optimizer("adam", [torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.9)
+        recipes_module.build_optimizer("adam", [torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.9)
 
 
 def test_a_sweep_refuses_to_mix_optimizers_in_one_folder(tmp_path):

@@ -4,7 +4,7 @@ import pytest
 import torch
 import torchvision
 
-from lrcourse.models import MODEL_NAMES, build_model, count_parameters
+from lrcourse.lab.models import MODEL_NAMES, build_model, count_parameters
 
 
 def conv(c_in, c_out, k, bias=False):
@@ -65,7 +65,7 @@ def test_every_name_has_an_expected_count():
 def test_parameter_count_matches_architecture_and_docs(name):
     model = build_model(name)
     assert count_parameters(model) == EXPECTED[name] == DOCUMENTED[name]
-    from lrcourse import models
+    from lrcourse.lab import models
 
     text = (models.__doc__ or "") + (type(model).__doc__ or "")
     assert f"{DOCUMENTED[name]:,}".replace(",", " ") in text
@@ -125,7 +125,7 @@ FLOPS = {"airbench": 0.236, "resnet9": 0.759, "resnet18": 1.111, "seed_resnet": 
 def test_documented_flops(name):
     from torch.utils.flop_counter import FlopCounterMode
 
-    from lrcourse import models
+    from lrcourse.lab import models
 
     size = 96 if name == "seed_resnet" else 32
     counter = FlopCounterMode(display=False)
@@ -139,7 +139,7 @@ def test_documented_flops(name):
 
 
 def test_gpu_estimate_is_flops_over_the_assumed_rate_plus_step_overhead():
-    from lrcourse.gpu_estimate import COLAB_T4, GpuRates, forward_flops, training_seconds
+    from lrcourse.lab.gpu_estimate import COLAB_T4, GpuRates, forward_flops, training_seconds
 
     assert forward_flops("small") / 1e9 == pytest.approx(FLOPS["small"], rel=0.01)
     assert forward_flops("seed_resnet") / 1e9 == pytest.approx(FLOPS["seed_resnet"], rel=0.01)

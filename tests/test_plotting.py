@@ -1,8 +1,9 @@
 import matplotlib.pyplot as plt
 import pytest
 
-from lrcourse import new_axes, plot_curves, plot_quadratic_paths, plot_schedules
-from lrcourse.toy import Quadratic, gradient_descent
+from lrcourse import new_axes, plot_curves, plot_schedules
+from lrcourse.classroom import plot_quadratic_paths
+from lrcourse.classroom.toy import Quadratic, gradient_descent
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,8 @@ from validation_table import validation_table_tests
 
 import lrcourse
 from lrcourse import range_test as range_test_module
-from lrcourse.range_test import RangeTestResult, lr_range_test, range_test_lrs
+from lrcourse import RangeTestResult
+from lrcourse.range_test import lr_range_test, range_test_lrs
 
 # ----------------------------------------------------------------------------------------------
 # Helpers

@@ -25,6 +25,15 @@ import torch
 from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 
 import lrcourse.schedulers as schedulers_module
+from lrcourse import (
+    WarmupReduceLROnPlateau,
+    inverse_sqrt,
+    warmup_constant,
+    warmup_cosine,
+    warmup_linear,
+    warmup_poly,
+    wsd,
+)
 from lrcourse.schedulers import (
     InverseSqrtLR,
     WarmupConstantLR,
@@ -32,14 +41,7 @@ from lrcourse.schedulers import (
     WarmupLinearLR,
     WarmupLR,
     WarmupPolyLR,
-    WarmupReduceLROnPlateau,
     WarmupStableDecayLR,
-    inverse_sqrt,
-    warmup_constant,
-    warmup_cosine,
-    warmup_linear,
-    warmup_poly,
-    wsd,
 )
 
 BASE_LRS = (0.05, 0.5)  # two param groups, as in torch's own scheduler tests

@@ -14,7 +14,7 @@ from validation_table import validation_table_tests
 import torch
 
 import lrcourse.steps as steps_module
-from lrcourse.schedulers import warmup_linear
+from lrcourse import warmup_linear
 from lrcourse.steps import epochs_to_steps, scaler_step, steps_per_epoch, steps_to_epochs
 
 # --- steps_per_epoch -------------------------------------------------------------------------------

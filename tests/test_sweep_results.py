@@ -6,10 +6,11 @@ import stat
 
 import pytest
 
-from lrcourse.__main__ import main
-from lrcourse.checkpoint import ConfigMismatchError
-from lrcourse.experiments import random_data, result_path, summary_table, sweep
-from lrcourse.results import ResultError, read_result, scan_results, write_result
+from lrcourse.lab.cli import main
+from lrcourse.lab.checkpoint import ConfigMismatchError
+from lrcourse.lab import random_data, summary_table, sweep
+from lrcourse.lab.results import result_path
+from lrcourse.lab.results import ResultError, read_result, scan_results, write_result
 
 DATA = random_data(n_train=16, n_val=8, n_test=8, image_size=10, batch_size=8)
 RUN = {"model": "tiny", "epochs": 1, "device": "cpu", "estimate": False}
@@ -140,7 +141,7 @@ def test_scan_prefers_the_sweeps_own_name(tmp_path):
 
 
 def test_recipe_stats_are_the_numbers_of_the_summary_rows():
-    from lrcourse.results import recipe_stats
+    from lrcourse.lab.results import recipe_stats
 
     results = [result("cosine", 2, 0.94), result("cosine", 0, 0.90), result("cosine", 1, 0.92), result("step", 0, 0.5)]
     stats = recipe_stats(results, ("step", "cosine"))

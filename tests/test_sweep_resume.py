@@ -6,10 +6,11 @@ import re
 import pytest
 import torch
 
-from lrcourse.__main__ import main
-from lrcourse.checkpoint import CheckpointError, ConfigMismatchError, load_checkpoint
-from lrcourse.experiments import random_data, result_path, run_one, sweep
-from lrcourse.models import build_model
+from lrcourse.lab.cli import main
+from lrcourse.lab.checkpoint import CheckpointError, ConfigMismatchError, load_checkpoint
+from lrcourse.lab import random_data, run_one, sweep
+from lrcourse.lab.results import result_path
+from lrcourse.lab.models import build_model
 
 # What the CLI builds for "--data random --train-size 32 --val-size 8 --batch-size 8", so both resume each other.
 DATA = random_data(n_train=32, n_val=8, batch_size=8)

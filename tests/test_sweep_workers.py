@@ -14,10 +14,11 @@ import time
 
 import pytest
 
-from lrcourse import claims
-from lrcourse.__main__ import main
-from lrcourse.data import write_synthetic_cifar10
-from lrcourse.experiments import random_data, result_path, sweep
+from lrcourse.lab import claims
+from lrcourse.lab.cli import main
+from lrcourse.lab.data import write_synthetic_cifar10
+from lrcourse.lab import random_data, sweep
+from lrcourse.lab.results import result_path
 
 HOST = socket.gethostname()
 DATA = random_data(n_train=16, n_val=8, n_test=8, image_size=10, batch_size=8)

@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from lrcourse.toy import Quadratic, gradient_descent, spirals, train_toy
+from lrcourse.classroom.toy import Quadratic, gradient_descent, spirals, train_toy
 
 
 def test_stability_limit_is_two_over_largest_eigenvalue():
@@ -113,7 +113,7 @@ def test_train_toy_epoch_interval_and_optimizers():
 
 
 def test_tiny_mlp_depth():
-    from lrcourse.toy import TinyMLP
+    from lrcourse.classroom.toy import TinyMLP
 
     assert sum(isinstance(m, torch.nn.Linear) for m in TinyMLP(depth=4).modules()) == 5
 

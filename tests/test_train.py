@@ -8,10 +8,14 @@ import pytest
 import torch
 from torch import nn
 
-import lrcourse.train as train_mod
-from lrcourse.schedulers import WarmupReduceLROnPlateau, warmup_cosine
+import lrcourse.lab.training as train_mod
+from lrcourse.lab.divergence import DivergenceMonitor
+from lrcourse.scheduler_settings import schedule_signature
+from lrcourse import WarmupReduceLROnPlateau, warmup_cosine
 from lrcourse.schedules import warmup_cosine_factor
-from lrcourse.train import History, evaluate, pick_device, pick_precision, seed_everything, train
+from lrcourse import evaluate, pick_device, pick_precision, seed_everything
+from lrcourse.lab import History
+from lrcourse.lab import train
 
 N, BATCH, CLASSES = 64, 16, 10  # 4 batches per epoch
 X = torch.randn(N, 3, 8, 8, generator=torch.Generator().manual_seed(0))
@@ -186,15 +190,15 @@ def test_host_copies_once_per_check_not_per_step(monkeypatch):
 
 
 def test_monitor_flags_nan_and_blow_up_but_not_a_small_noisy_loss():
-    monitor = train_mod._DivergenceMonitor(4.0)
+    monitor = DivergenceMonitor(4.0)
     assert [monitor.update(v) for v in (2.3, 2.0, 1.5)] == [None, None, None]
     assert "loss is nan" in monitor.update(float("nan"))
 
-    monitor = train_mod._DivergenceMonitor(4.0)
+    monitor = DivergenceMonitor(4.0)
     losses = [2.3] + [0.001, 0.02] * 20  # 20x its minimum, but far below the first loss
     assert all(monitor.update(v) is None for v in losses)
 
-    monitor = train_mod._DivergenceMonitor(4.0)
+    monitor = DivergenceMonitor(4.0)
     results = [monitor.update(v) for v in [2.3, 1.0, 0.5, 0.4, 50.0, 500.0]]
     assert results[:4] == [None] * 4 and results[4] is not None and "above 4 x its minimum" in results[4]
 
@@ -313,7 +317,12 @@ def test_progress_bar_runs(capsys):
 def test_history_plots_draw_every_run():
     import matplotlib.pyplot as plt
 
-    from lrcourse.history_plots import plot_history, plot_history_accuracy, plot_history_loss, plot_history_lr
+    from lrcourse.lab.history_plots import (
+        plot_history,
+        plot_history_accuracy,
+        plot_history_loss,
+        plot_history_lr,
+    )
 
     runs = {"a": History(lr=[0.1, 0.05], loss=[2.0, float("nan")], train_loss=[2.0], val_loss=[1.9], val_acc=[0.25]),
             "b": History(lr=[0.2, 0.1], loss=[2.1, 1.5], train_loss=[1.8], val_loss=[1.7], val_acc=[0.5])}
@@ -414,7 +423,7 @@ def test_a_diverged_run_cuts_every_groups_record_at_the_step(capsys):
 def test_plot_history_lr_draws_every_group():
     import matplotlib.pyplot as plt
 
-    from lrcourse.history_plots import plot_history_lr
+    from lrcourse.lab.history_plots import plot_history_lr
 
     runs = {"a": History(lr=[0.1, 0.2], group_lrs=[[0.1, 0.2], [1.0, 2.0]]), "b": History(lr=[0.3])}
     ax = plot_history_lr(runs, groups=True)
@@ -445,7 +454,7 @@ def test_train_refuses_a_scheduler_built_before_a_group_was_added():
 
 
 def test_schedule_signature_and_scheduler_changes_read_the_same_settings():
-    from lrcourse.pitfalls import scheduler_changes
+    from lrcourse.resume import scheduler_changes
     from lrcourse.scheduler_settings import settings
 
     def make(t_max, milestones):
@@ -455,12 +464,12 @@ def test_schedule_signature_and_scheduler_changes_read_the_same_settings():
                         torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=t_max)], [5])
 
     base = make(10, [2, 4])
-    signature = train_mod.schedule_signature(base)
+    signature = schedule_signature(base)
     assert signature == {"class": "SequentialLR", **settings(base.state_dict())}
     assert signature["_schedulers"][0]["milestones"] == [2, 4]
     json.dumps(signature)  # a config must be JSON-safe
     for other, change in [(make(20, [2, 4]), "_schedulers[1].T_max"), (make(10, [2, 3]), "_schedulers[0].milestones")]:
-        assert train_mod.schedule_signature(other) != signature
+        assert schedule_signature(other) != signature
         assert list(scheduler_changes(other, base.state_dict())) == [change]
-    assert train_mod.schedule_signature(make(10, [2, 4])) == signature
+    assert schedule_signature(make(10, [2, 4])) == signature
     assert scheduler_changes(make(10, [2, 4]), base.state_dict()) == {}
