@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ._validate import check_bool, check_choice, check_int, check_real
-from .plotting import new_axes
+from .plotting import new_axes, pyplot
 from .range_suggestions import RULES, SUGGESTIONS
 
 __all__ = ["RangeTestResult"]
@@ -149,6 +149,7 @@ class RangeTestResult:
     def plot(self, ax: Any = None, suggestions: bool = True) -> Any:
         """Loss against learning rate (log axis): each step's loss, the smoothed curve, the
         validation losses if any, and the four suggestions as markers. Returns the axes."""
+        pyplot()  # an error that says what to install, where matplotlib is missing
         from matplotlib.axes import Axes
 
         if ax is not None and not isinstance(ax, Axes):

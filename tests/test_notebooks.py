@@ -75,7 +75,7 @@ def test_first_code_cell_installs_only_on_colab(chapter):
     _, nb = chapter
     first = code_cells(nb)[0].source
     assert 'if "google.colab" in sys.modules:' in first
-    assert "%pip install" in first and "lrcourse @ " in first and "git+https://" in first
+    assert "%pip install" in first and "lrcourse[lab] @ " in first and "git+https://" in first
 
 
 def test_checked_cells_print_text(chapter):

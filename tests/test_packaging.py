@@ -21,11 +21,29 @@ def normalise(requirement):
     return re.sub(r"\s+", "", requirement).lower().replace("_", "-")
 
 
+def requirements_of(extra):
+    """The requirements an extra brings, with its references to other extras (lrcourse[lab]) expanded."""
+    out = set()
+    for requirement in PYPROJECT["project"]["optional-dependencies"][extra]:
+        named = re.fullmatch(r"lrcourse\[(\w+)\]", requirement)
+        out |= requirements_of(named.group(1)) if named else {requirement}
+    return out
+
+
+def test_the_library_needs_torch_alone_and_the_extras_the_rest():
+    assert [normalise(r).split(">=")[0] for r in PYPROJECT["project"]["dependencies"]] == ["torch"]
+    lab = {normalise(r).split(">=")[0] for r in requirements_of("lab")}
+    assert {"torchvision", "matplotlib", "numpy", "tqdm"} <= lab
+    assert {normalise(r).split(">=")[0] for r in requirements_of("plot")} == {"matplotlib"}
+    assert lab <= {normalise(r).split(">=")[0] for r in requirements_of("book")}
+    assert lab <= {normalise(r).split(">=")[0] for r in requirements_of("test")}
+
+
 def test_environment_yml_names_the_same_packages_as_pyproject():
     project = PYPROJECT["project"]
     declared = set(project["dependencies"])
     for extra in ("book", "test"):
-        declared |= set(project["optional-dependencies"][extra])
+        declared |= requirements_of(extra)
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     listed = {r for r in pip_section if not r.startswith("-e")}
@@ -35,7 +53,7 @@ def test_environment_yml_names_the_same_packages_as_pyproject():
 
 
 def test_book_toolchain_is_pinned_to_jupyter_book_1():
-    book = PYPROJECT["project"]["optional-dependencies"]["book"]
+    book = requirements_of("book")
     assert "jupyter-book==1.0.4.post1" in book
     assert any(normalise(r) == "sphinx>=7,<8" for r in book)
 

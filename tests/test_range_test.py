@@ -13,8 +13,9 @@ from torch import nn
 from validation_table import validation_table_tests
 
 import lrcourse
-from lrcourse import range_test as range_test_module
 from lrcourse import RangeTestResult
+from lrcourse import range_result as range_result_module
+from lrcourse import range_test as range_test_module
 from lrcourse.range_test import lr_range_test, range_test_lrs
 
 # ----------------------------------------------------------------------------------------------
@@ -641,4 +642,4 @@ INVALID = [
     test_invalid_argument_is_rejected_with_name_and_value,
     test_every_parameter_has_a_validation_case,
     test_every_public_function_is_covered_by_the_table,
-) = validation_table_tests(range_test_module, FUNCTIONS, INVALID)
+) = validation_table_tests([range_test_module, range_result_module], FUNCTIONS, INVALID)

@@ -24,6 +24,8 @@ import pytest
 import torch
 from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 
+import lrcourse.factories as factories_module
+import lrcourse.plateau as plateau_module
 import lrcourse.schedulers as schedulers_module
 from lrcourse import (
     WarmupReduceLROnPlateau,
@@ -480,7 +482,7 @@ def test_plateau_resume_at_any_cut_point_continues_identically() -> None:
             f"cut {cut}"
         )
         for name in ("best", "num_bad_epochs", "cooldown_counter", "last_epoch"):
-            assert getattr(resumed.plateau, name) == getattr(reference_scheduler.plateau, name)
+            assert getattr(resumed, name) == getattr(reference_scheduler, name)
 
 
 # --- WarmupReduceLROnPlateau semantics -------------------------------------------------------------
@@ -491,10 +493,10 @@ def test_plateau_warmup_ramps_to_base_then_hands_over() -> None:
     scheduler = build_plateau(optimizer, warmup=4)
     lrs = plateau_sequence(scheduler, optimizer, [5.0, 5.0, 5.0])
     assert [low for low, _ in lrs] == [BASE_LRS[0] * k / 4 for k in (1, 2, 3, 4)]
-    assert scheduler.plateau.last_epoch == 0  # no metric reached the plateau yet
+    assert scheduler.best == math.inf  # no metric reached the plateau yet
     scheduler.step(5.0)  # the first epoch trained at the full LR
-    assert scheduler.plateau.last_epoch == 1
-    assert scheduler.plateau.best == 5.0
+    assert scheduler.last_epoch == 4
+    assert scheduler.best == 5.0
 
 
 @pytest.mark.parametrize("warmup", [0, 1, 2, 5])
@@ -518,7 +520,7 @@ def test_plateau_ignores_metrics_during_warmup() -> None:
         optimizer = make_optimizer()
         scheduler = build_plateau(optimizer, warmup=4)
         runs.append(
-            (plateau_sequence(scheduler, optimizer, warmup_metrics + PLATEAU_METRICS), scheduler.plateau.best)
+            (plateau_sequence(scheduler, optimizer, warmup_metrics + PLATEAU_METRICS), scheduler.best)
         )
     assert runs[0] == runs[1]
 
@@ -1018,10 +1020,22 @@ def test_every_constructor_parameter_has_a_validation_case(name: str) -> None:
 
 
 def test_every_public_scheduler_is_covered_by_the_tables() -> None:
-    public = {getattr(schedulers_module, name) for name in schedulers_module.__all__}
+    public = {getattr(module, name) for module in (schedulers_module, plateau_module) for name in module.__all__}
     assert public == {cls for cls, _ in CONSTRUCTORS.values()}
-    aliases = {warmup_constant, warmup_linear, warmup_cosine, warmup_poly, inverse_sqrt, wsd}
-    assert aliases <= public
+
+
+def test_the_transformers_named_functions_build_the_schedulers() -> None:
+    built = {
+        warmup_constant: warmup_constant(make_optimizer(), 2),
+        warmup_linear: warmup_linear(make_optimizer(), 2, 10),
+        warmup_cosine: warmup_cosine(make_optimizer(), 2, 10),
+        warmup_poly: warmup_poly(make_optimizer(), 2, 10),
+        inverse_sqrt: inverse_sqrt(make_optimizer(), 2),
+        wsd: wsd(make_optimizer(), 2, 3, 5),
+    }
+    classes = [WarmupConstantLR, WarmupLinearLR, WarmupCosineLR, WarmupPolyLR, InverseSqrtLR, WarmupStableDecayLR]
+    assert [type(scheduler) for scheduler in built.values()] == classes
+    assert set(factories_module.__all__) == {function.__name__ for function in built}
 
 
 @pytest.mark.parametrize("name", CONSTRUCTORS)

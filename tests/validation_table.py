@@ -1,7 +1,7 @@
 """The three tests every table of invalid arguments gets.
 
 A test module lists, for each public function, its valid keyword arguments and the invalid
-values it must reject (with the exact message), then writes::
+values it must reject (with the exact message), then writes (``module`` may be a list of modules whose ``__all__`` the table covers together)::
 
     (test_invalid_argument_is_rejected_with_name_and_value,
      test_every_parameter_has_a_validation_case,
@@ -30,7 +30,7 @@ def _valid_arguments(defaults: Mapping[str, Any] | Callable[[], Mapping[str, Any
 
 
 def validation_table_tests(
-    module: ModuleType,
+    module: ModuleType | Sequence[ModuleType],
     functions: Mapping[str, tuple[Callable[..., Any], Any]],
     invalid: Sequence[tuple[str, str, dict[str, Any], type[Exception], str]],
 ) -> tuple[Callable[..., None], Callable[..., None], Callable[[], None]]:
@@ -53,7 +53,8 @@ def validation_table_tests(
         assert set(inspect.signature(function).parameters) <= checked
 
     def test_every_public_function_is_covered_by_the_table() -> None:
-        public = {name for name in module.__all__ if callable(getattr(module, name))}
+        modules = [module] if isinstance(module, ModuleType) else list(module)
+        public = {name for m in modules for name in m.__all__ if callable(getattr(m, name))}
         assert public == set(functions)
 
     return (

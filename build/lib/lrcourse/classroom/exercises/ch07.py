@@ -1,0 +1,240 @@
+"""Checkers for chapter 7, "Choosing the learning rate with a range test"."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from ...range_test import RangeTestResult, range_test_lrs
+from ._common import as_int, close, failed, first_difference, guarded, not_attempted, passed, show_lrs, trace, wrong_form
+
+__all__ = ["check_07_1", "check_07_2", "check_07_3", "check_07_4"]
+
+FORM_07_1 = "a function make(optimizer) returning the fixed LambdaLR"
+SEED_START, SEED_END, SEED_STEPS = 1e-7, 10.0, 100
+BUILT_AT = (0.1, 1.0, 0.003)  # the rates the optimizer is built with in the check
+
+
+def _seed_want() -> list[float]:
+    return [SEED_START * (SEED_END / SEED_START) ** (i / (SEED_STEPS - 1)) for i in range(SEED_STEPS)]
+
+
+@guarded
+def check_07_1(answer: Any) -> bool:
+    """Exercise ch07-fix-seed. Answer: a function ``make(optimizer) -> scheduler``.
+
+    Built on optimizers at lr 0.1, 1.0 and 0.003 and stepped 100 times, the scheduler must give
+    ``1e-7 * (1e8) ** (i / 99)`` at step ``i``, within 1e-9 relative: 1e-7 at the first step and
+    10 at the last, whatever the optimizer's own rate. Any scheduler that does so is accepted.
+    """
+    if not_attempted(answer, FORM_07_1):
+        return False
+    want = _seed_want()
+    expected = f"rates {show_lrs(want, 3)} ending at 10, for an optimizer built at any rate"
+    got: dict[float, list[float]] = {}
+    for base in BUILT_AT:
+        result = trace(answer, SEED_STEPS, base_lrs=(base,))
+        if result.error is not None:
+            return failed(expected, result.error,
+                          "write it as `def make(optimizer): return LambdaLR(optimizer, ...)`.")
+        if result.raised_at is not None:
+            return failed(expected, f"{type(result.exception).__name__} at step {result.raised_at}: "
+                          f"{result.exception}", "the scheduler must survive the 100 steps of the test.")
+        got[base] = result.first
+    wrong = [base for base in BUILT_AT if first_difference(got[base], want) is not None]
+    if not wrong:
+        return passed("1e-7 at the first step and 10 at the last, whatever rate the optimizer was built with.")
+    base = wrong[0]
+    lrs = got[base]
+    received = f"rates {show_lrs(lrs, 3)} ending at {lrs[-1]:.4g}, for an optimizer built at {base:g}"
+    if all(close(got[b][0], b) for b in BUILT_AT):
+        hint = ("the first step runs at the optimizer's own rate: LambdaLR multiplies that rate by the "
+                "factor, which is 1 at step 0. Divide start_lr by optimizer.param_groups[0]['lr'] in the factor.")
+    elif close(lrs[0], SEED_START) and close(lrs[-1], SEED_START * (SEED_END / SEED_START) ** 0.99, 1e-6):
+        hint = ("the last step misses end_lr: with step / num_it the exponent stops at 99/100. "
+                "Divide by num_it - 1, so the exponent reaches 1 at the last step.")
+    elif base != BUILT_AT[0] and first_difference(got[BUILT_AT[0]], want) is None:
+        hint = (f"right for an optimizer built at 0.1 only: at {base:g} it is wrong. Read the rate from the "
+                "optimizer (optimizer.param_groups[0]['lr']) instead of writing 0.1 into the factor.")
+    else:
+        step = first_difference(lrs, want)
+        hint = (f"at step {step} the rate should be {want[step]:.4g}, not {lrs[step]:.4g}: the factor must "
+                "be start_lr / base_lr * (end_lr / start_lr) ** (step / (num_it - 1)).")
+    return failed(expected, received, hint)
+
+
+FORM_07_2 = "a function first_stop(values) giving the index where the rule stops, or None"
+STOP_PROBES: tuple[tuple[str, list[float], int | None], ...] = (
+    ("a falling then exploding curve", [2.3, 2.2, 2.0, 1.5, 1.0, 1.2, 3.9, 4.5, 9.0], 7),
+    ("a curve that never blows up", [2.3, 2.1, 2.0, 2.5, 3.0, 2.9], None),
+    ("a curve ending in NaN", [2.3, 2.0, 1.8, math.nan, 100.0], 3),
+    ("a curve ending in inf", [2.3, 2.0, math.inf], 2),
+    ("a loss exactly four times the minimum", [1.0, 4.0, 5.0], 2),
+)
+
+
+@guarded
+def check_07_2(answer: Any) -> bool:
+    """Exercise ch07-stop-rule. Answer: a function ``first_stop(values)``.
+
+    Called with a list of losses (raw or smoothed), it must return the index of the first step
+    at which the seed's rule stops (a value that is not finite, or above 4 times the running
+    minimum including that value), or ``None`` if it never stops. It is tried on small made-up
+    curves, not on the live test: applied to ``result.smoothed`` it gives ``result.stopped_at``.
+    """
+    if not_attempted(answer, FORM_07_2):
+        return False
+    if not callable(answer) or isinstance(answer, type):
+        return wrong_form("a function first_stop(values)", answer)
+    outcomes = []
+    for name, values, want in STOP_PROBES:
+        raw = answer(list(values))
+        got = None if raw is None else as_int(raw)
+        if raw is not None and got is None:
+            return failed(f"an index or None on {name}", repr(raw),
+                          "return the index i of the step that stops the test (an int), or None.")
+        outcomes.append((name, values, want, got))
+    bad = [(name, values, want, got) for name, values, want, got in outcomes if got != want]
+    if not bad:
+        return passed("It stops at the first value above 4x the running minimum, or not finite; "
+                      "None if it never does.")
+    name, values, want, got = bad[0]
+    expected = f"{want} on {name} {values}"
+    right_as_count = all(g is not None and w is not None and g == w + 1 for _, _, w, g in outcomes if w is not None)
+    if right_as_count:
+        hint = "one too many: return the index of the step (from 0), not the number of steps taken."
+    elif any(not math.isfinite(v) for v in values) and want is not None and (got is None or got > want):
+        hint = ("a NaN compares False with everything, so `value > 4 * best` never fires on it: stop at "
+                "the first value that is not finite (math.isfinite).")
+    elif values == [1.0, 4.0, 5.0] and got == 1:
+        hint = "the rule stops on a loss *above* four times the minimum (>, not >=)."
+    elif want is None and got is not None:
+        hint = (f"{name} never goes above 4x its minimum: return None when the rule never fires "
+                "(not -1, not len(values)).")
+    elif name == STOP_PROBES[0][0] and got is None:
+        hint = ("compare with the running minimum of the values so far, not with the first value: the "
+                "curve falls to 1.0, so 4.5 is above 4x its minimum.")
+    else:
+        hint = "keep the lowest value so far (including the current one) and stop at the first value above 4x it."
+    return failed(expected, "None" if got is None else str(got), hint)
+
+
+FORM_07_3 = "the RangeTestResult of the linear test"
+LINEAR_START, LINEAR_END = 1e-3, 1.0
+CHAPTER_END = 1e3  # the END_LR of the chapter's exponential tests
+
+
+@guarded
+def check_07_3(answer: Any) -> bool:
+    """Exercise ch07-linear. Answer: the ``RangeTestResult`` that ``lr_range_test`` returned.
+
+    Its rates must be those of a linear sweep from 1e-3 to 1 over its ``num_steps`` (any
+    length), within 1e-9 relative; a test that stopped early holds the first steps of that sweep.
+    Only the rates are checked: the losses depend on the network, the data and the device.
+    """
+    if not_attempted(answer, FORM_07_3):
+        return False
+    if not isinstance(answer, RangeTestResult):
+        if isinstance(answer, (list, tuple)):
+            return failed("the RangeTestResult of the test", f"a {type(answer).__name__} of {len(answer)} items",
+                          "give the whole result lr_range_test returned (`linear = lr_range_test(...)`), "
+                          "not its rates.")
+        return wrong_form("the RangeTestResult lr_range_test returned", answer)
+    n, lrs = answer.num_steps, answer.lrs
+    want = range_test_lrs(LINEAR_START, LINEAR_END, n, "linear")
+    expected = f"a linear sweep from 1e-3 to 1 over {n} steps, {show_lrs(want, 3)}"
+    received = f"rates {show_lrs(lrs, 3)}, ending at {lrs[-1]:.4g}"
+    if first_difference(lrs, want[: len(lrs)]) is None:
+        lowest = min(range(len(lrs)), key=lambda i: answer.smoothed[i] if math.isfinite(answer.smoothed[i]) else math.inf)
+        below = sum(lr < 0.01 for lr in lrs)
+        return passed(f"Lowest smoothed loss at lr {lrs[lowest]:.3g}; only {below} of {len(lrs)} steps "
+                      "below lr 0.01: a linear sweep hardly visits the small rates.")
+    if first_difference(lrs, range_test_lrs(LINEAR_START, LINEAR_END, n)[: len(lrs)]) is None:
+        hint = 'these are the geometric rates of the default mode="exp": pass mode="linear".'
+    elif first_difference(lrs, range_test_lrs(LINEAR_START, CHAPTER_END, n, "linear")[: len(lrs)]) is None:
+        hint = "this sweep ends at the chapter's END_LR, 1e3: the exercise sweeps from 1e-3 to end_lr=1.0."
+    elif not close(lrs[0], LINEAR_START):
+        hint = f"the first step runs at {lrs[0]:.3g}: pass start_lr=1e-3."
+    else:
+        hint = "pass start_lr=1e-3, end_lr=1.0 and mode=\"linear\" to lr_range_test."
+    return failed(expected, received, hint)
+
+
+FORM_07_4 = "a pair (to_json, from_json): result -> JSON text, text -> RangeTestResult"
+
+
+def _diverged_result() -> RangeTestResult:
+    """A small range test that ends as the live one does: the step that stops it is not finite."""
+    n = 40
+    lrs = range_test_lrs(1e-3, 1e3, n)
+    losses = [2.3 - 1.2 * math.sin(math.pi * i / (n - 1)) ** 2 + 0.01 * (i % 3) for i in range(n)]
+    losses[-1] = math.inf
+    smoothed, avg = [], 0.0
+    for i, loss in enumerate(losses):
+        avg = 0.98 * avg + 0.02 * loss
+        smoothed.append(avg / (1 - 0.98 ** (i + 1)))
+    val = [loss + 0.1 for loss in losses]
+    val[-1] = math.nan
+    return RangeTestResult(lrs, losses, smoothed, val_losses=val, stopped_at=n - 1, num_steps=60,
+                           config={"start_lr": 1e-3, "end_lr": 1e3, "mode": "exp"})
+
+
+def _same_floats(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return a is b
+    return len(a) == len(b) and all(x == y or (math.isnan(x) and math.isnan(y)) for x, y in zip(a, b))
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
+@guarded
+def check_07_4(answer: Any) -> bool:
+    """Exercise ch07-json. Answer: a pair ``(to_json, from_json)`` of functions.
+
+    ``to_json(result)`` must return JSON text that a strict parser reads (no ``Infinity`` or
+    ``NaN``), and ``from_json(text)`` a ``RangeTestResult`` equal to the original: rates, raw and
+    smoothed losses (their inf and NaN included), validation losses, stopping step and the four
+    suggestions. They are tried on a made-up result whose last step is infinite.
+    """
+    if not_attempted(answer, FORM_07_4):
+        return False
+    if not (isinstance(answer, (list, tuple)) and len(answer) == 2 and all(map(callable, answer))):
+        return wrong_form("a pair (to_json, from_json) of functions", answer)
+    to_json, from_json = answer
+    result = _diverged_result()
+    expected = "strict JSON text that reads back as the same RangeTestResult"
+    try:
+        text = to_json(result)
+    except ValueError as error:
+        return failed(expected, f"to_json raised ValueError: {error}",
+                      "that is the failure the exercise asks about: the last loss is inf and strict JSON "
+                      "has no inf or NaN. Dump result.to_dict(), which writes them as strings.")
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    if not isinstance(text, str):
+        return failed(expected, f"to_json returned a {type(text).__name__}",
+                      "return the text, e.g. json.dumps(result.to_dict(), allow_nan=False).")
+    try:
+        json.loads(text, parse_constant=_reject_constant)
+    except ValueError as error:
+        return failed(expected, f"text with the non-standard constant {error}",
+                      "json.dumps writes inf as Infinity, which strict JSON readers reject: dump "
+                      "result.to_dict() with allow_nan=False.")
+    back = from_json(text)
+    if not isinstance(back, RangeTestResult):
+        return failed(expected, f"from_json returned a {type(back).__name__}",
+                      "turn the parsed dict back into a result: RangeTestResult.from_dict(json.loads(text)).")
+    for name in ("lrs", "losses", "smoothed", "val_losses"):
+        if not _same_floats(getattr(back, name), getattr(result, name)):
+            return failed(f"the same {name}", f"{name} {show_lrs(getattr(back, name) or [], 3)}...",
+                          f"{name} changed on the way: keep every float (inf and NaN too) as to_dict "
+                          "writes it, and read it back with from_dict.")
+    if (back.stopped_at, back.num_steps) != (result.stopped_at, result.num_steps) or \
+            back.suggest("all") != result.suggest("all"):
+        return failed("the same stopping step and suggestions", f"stopped_at {back.stopped_at}, "
+                      f"num_steps {back.num_steps}", "save every field: to_dict holds them all.")
+    return passed("The text is strict JSON, and the result reads back with the same rates, losses and "
+                  "suggestions.")

@@ -1,0 +1,77 @@
+"""The lab: everything that runs an experiment, on top of the :mod:`lrcourse` library.
+
+Install with ``pip install "lrcourse[lab]"`` (torchvision, matplotlib, NumPy, tqdm). The lab may
+import the library; the library never imports the lab, and the lab never imports
+:mod:`lrcourse.classroom`. Inside, each module sits above the ones it uses, with no circle:
+
+* data -- :mod:`~lrcourse.lab.data` (CIFAR-10, the synthetic stand-in, ``TensorLoader``);
+* models -- :mod:`~lrcourse.lab.models` (``build_model(name)``);
+* one run -- :mod:`~lrcourse.lab.train` (the loop, ``train(...) -> History``, its parts in
+  :mod:`~lrcourse.lab.train_loop`), :mod:`~lrcourse.lab.history`, :mod:`~lrcourse.lab.history_plots`,
+  :mod:`~lrcourse.lab.divergence`, :mod:`~lrcourse.lab.checkpoint` (exact save and resume);
+* experiments -- :mod:`~lrcourse.lab.recipes` (schedules at an equal budget, the optimizers),
+  :mod:`~lrcourse.lab.providers` (the data of a run), :mod:`~lrcourse.lab.runs` (``run_one``),
+  :mod:`~lrcourse.lab.results` (result files, tables), :mod:`~lrcourse.lab.claims` (lock files),
+  :mod:`~lrcourse.lab.sweeps` (``sweep``), :mod:`~lrcourse.lab.estimate` and
+  :mod:`~lrcourse.lab.gpu_estimate` (how long it will take);
+* the command line -- :mod:`~lrcourse.lab.cli` (``python -m lrcourse sweep|summary``).
+
+The names below are the lab's API::
+
+    from lrcourse.lab import build_model, cifar_data, run_one, train
+"""
+
+from .checkpoint import CheckpointError, ConfigMismatchError, load_checkpoint, save_checkpoint
+from .data import (
+    CIFAR10Split,
+    TensorLoader,
+    data_source,
+    load_cifar10,
+    seed_dataloader,
+    standard_dataloader,
+    train_val_split,
+    write_synthetic_cifar10,
+)
+from .history import History
+from .history_plots import plot_history
+from .models import MODEL_NAMES, build_model, count_parameters
+from .providers import RunData, cifar_data, random_data
+from .recipes import OPTIMIZERS, RECIPES, build_optimizer, make_recipe
+from .results import load_results, recipe_stats, summary_table
+from .runs import run_one
+from .sweeps import sweep
+from .training import skip_batches, train
+
+__all__ = [
+    "CIFAR10Split",
+    "CheckpointError",
+    "ConfigMismatchError",
+    "History",
+    "MODEL_NAMES",
+    "OPTIMIZERS",
+    "RECIPES",
+    "RunData",
+    "TensorLoader",
+    "build_model",
+    "build_optimizer",
+    "cifar_data",
+    "count_parameters",
+    "data_source",
+    "load_checkpoint",
+    "load_cifar10",
+    "load_results",
+    "make_recipe",
+    "plot_history",
+    "random_data",
+    "recipe_stats",
+    "run_one",
+    "save_checkpoint",
+    "seed_dataloader",
+    "skip_batches",
+    "standard_dataloader",
+    "summary_table",
+    "sweep",
+    "train",
+    "train_val_split",
+    "write_synthetic_cifar10",
+]

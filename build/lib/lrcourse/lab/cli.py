@@ -1,0 +1,385 @@
+"""Command line: ``python -m lrcourse sweep ...`` and ``python -m lrcourse summary DIR``.
+
+Examples::
+
+    python -m lrcourse sweep --recipes cosine,step --seeds 3 --epochs 10 --model airbench --out results/
+    python -m lrcourse sweep --data synthetic --out results-synthetic/
+    CUDA_VISIBLE_DEVICES=1 python -m lrcourse sweep --shard 2/4 --out results/
+    python -m lrcourse summary results/
+
+A sweep that is interrupted (Ctrl-C, a lost Colab session, a killed job) is finished by running
+the same command again: finished runs are skipped, the interrupted one resumes from its last
+epoch. Errors of the environment (no network, a full disk, no GPU, a damaged file) end with one
+line that says what happened and what to do, and exit status 1; Ctrl-C ends with one line and
+status 130. ``--debug`` (or ``LRCOURSE_DEBUG=1``) shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import math
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .checkpoint import ConfigMismatchError
+from .estimate import format_duration
+from .providers import CIFAR10_TRAIN_IMAGES, cifar_data, random_data
+from .recipes import DEFAULT_WEIGHT_DECAY, OPTIMIZERS, RECIPES
+from .results import summary_table
+from .models import MODEL_NAMES
+from .sweeps import SweepInterrupted, check_output_folder, sweep
+
+__all__ = ["build_parser", "main"]
+
+DATA_CHOICES = ("cifar10", "synthetic", "random")
+DEBUG_VAR, URL_VAR = "LRCOURSE_DEBUG", "LRCOURSE_CIFAR10_URL"
+EPILOG = f"""\
+environment variables:
+  LRCOURSE_DATA          the default of --data
+  {URL_VAR}   a mirror to download cifar-10-python.tar.gz from
+  {DEBUG_VAR}=1       the same as --debug
+
+Several processes may share one --out folder, one per GPU or one per task of a SLURM job
+array: each run is claimed with a lock file before it is trained, so none is trained twice.
+--shard K/N splits the runs between them in advance. Run the same command again to finish
+an interrupted sweep.
+"""
+
+
+class CliError(Exception):
+    """A problem of the environment or of the arguments found by the command line itself."""
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Appends "(default: X)" to an option's help unless the help already speaks of its default."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if "default" in text or action.default in (None, argparse.SUPPRESS, False) or not action.option_strings:
+            return text
+        return text + " (default: %(default)s)"
+
+
+class _Once(argparse.Action):
+    """Store the value, refusing an option given twice (argparse would keep the last one)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        given = namespace.__dict__.setdefault("_given", {})
+        if self.dest in given:
+            parser.error(f"argument {option_string}: given twice ({given[self.dest]} and {option_string} "
+                         f"{_show(values)}); give it once")
+        given[self.dest] = f"{option_string} {_show(values)}"
+        setattr(namespace, self.dest, values)
+
+
+def _show(value: Any) -> str:
+    return ",".join(value) if isinstance(value, list) else "/".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+
+def _int_at_least(low: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {low} (got {text!r})") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {low} (got {text!r})")
+        return value
+
+    return parse
+
+
+def _real(low: float, high: float | None = None, low_open: bool = False, high_open: bool = False):
+    valid = (f"a finite number {'>' if low_open else '>='} {low:g}"
+             + ("" if high is None else f" and {'<' if high_open else '<='} {high:g}"))
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {valid} (got {text!r})") from None
+        too_low = value <= low if low_open else value < low
+        too_high = high is not None and (value >= high if high_open else value > high)
+        if not math.isfinite(value) or too_low or too_high:
+            raise argparse.ArgumentTypeError(f"must be {valid} (got {text!r})")
+        return value
+
+    return parse
+
+
+def _device(text: str) -> str:
+    kind, _, index = text.partition(":")
+    if kind not in ("cuda", "mps", "cpu") or (index and not (kind == "cuda" and index.isdigit())):
+        raise argparse.ArgumentTypeError(f"must be cuda, cuda:N, mps or cpu (got {text!r})")
+    return text
+
+
+def _shard(text: str) -> tuple[int, int]:
+    k, _, n = text.partition("/")
+    if not (k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
+        raise argparse.ArgumentTypeError(f"must be K/N with 1 <= K <= N, e.g. 2/4 (got {text!r})")
+    return int(k), int(n)
+
+
+def _recipes(text: str) -> list[str]:
+    if text.strip() == "all":
+        return list(RECIPES)
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in RECIPES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown recipe(s) {', '.join(map(repr, unknown)) or repr(text)}; valid: all, {', '.join(RECIPES)}"
+        )
+    return list(dict.fromkeys(names))  # drop repeats, keep the order
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m lrcourse", formatter_class=_HelpFormatter,
+                                     description="Learning-rate schedule sweeps on CIFAR-10 (lrcourse).")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{sweep,summary}")
+
+    run = commands.add_parser(
+        "sweep", help="train every recipe with every seed; rerun to resume", formatter_class=_HelpFormatter,
+        description="Train each recipe with each seed at an equal step budget; one JSON file per run in --out.\n"
+        "Rerunning the same command skips finished runs and resumes an interrupted one.",
+        epilog=EPILOG,
+    )
+    add = run.add_argument
+    add("--recipes", type=_recipes, default="all", action=_Once,
+        help=f"comma-separated recipes, or 'all': {', '.join(RECIPES)}")
+    add("--seeds", type=_int_at_least(1), default=3, action=_Once, help="number of seeds (0, 1, ..., N-1)")
+    add("--epochs", type=_int_at_least(1), default=10, action=_Once, help="epochs per run")
+    add("--model", choices=MODEL_NAMES, default="airbench", action=_Once, help="network")
+    add("--out", default="results", action=_Once, help="folder for the result files")
+    add("--lr", type=_real(0.0, low_open=True), default=0.1, action=_Once, help="peak learning rate of every recipe")
+    add("--optimizer", choices=OPTIMIZERS, default="sgd", action=_Once,
+        help="sgd (Nesterov momentum) or adamw (decoupled weight decay)")
+    add("--momentum", type=_real(0.0, 1.0, high_open=True), default=0.9, action=_Once,
+        help="SGD's Nesterov momentum, or AdamW's beta1")
+    add("--weight-decay", type=_real(0.0), default=None, action=_Once,
+        help="weight decay on weights, not biases or BatchNorm (default: "
+        + ", ".join(f"{value:g} for {name}" for name, value in DEFAULT_WEIGHT_DECAY.items()) + ")")
+    add("--batch-size", type=_int_at_least(1), default=512, action=_Once, help="images per batch")
+    add("--val-size", type=_int_at_least(1), default=None, action=_Once,
+        help="training images held out for validation, which drives 'plateau' (default: 5000; 32 with --data random)")
+    add("--train-size", type=_int_at_least(1), default=None, action=_Once,
+        help="use only this many training images, for quick checks (default: all that are left)")
+    add("--data", choices=DATA_CHOICES, default=None, action=_Once,
+        help="cifar10 (real, downloaded), synthetic (an offline stand-in in the same format) or random "
+        "(noise, for tests) (default: $LRCOURSE_DATA, else cifar10)")
+    add("--data-root", default="data", action=_Once, help="where the data sets live")
+    add("--device", type=_device, default=None, action=_Once,
+        help="cuda, cuda:N, mps or cpu (default: the best available)")
+    add("--precision", choices=("bf16", "fp16", "fp32"), default=None, action=_Once,
+        help="default: bf16 on compute capability >= 8.0, fp16 below, fp32 on cpu/mps")
+    add("--threads", type=_int_at_least(1), default=None, action=_Once,
+        help="torch CPU threads; recorded, and a run resumes only with the same count (default: torch's choice)")
+    add("--shard", type=_shard, default=(1, 1), action=_Once, metavar="K/N",
+        help="train only the K-th of N equal shares of the runs, for N workers (default: all runs)")
+    add("--progress", action=argparse.BooleanOptionalAction, default=None,
+        help="progress bars (default: on in a terminal unless $CI is set)")
+    add("--debug", action="store_true", help=f"show the full traceback of an error (or set {DEBUG_VAR}=1)")
+
+    show = commands.add_parser("summary", help="print the mean ± std table of a results folder",
+                               formatter_class=_HelpFormatter)
+    show.add_argument("out", help="folder with the result files of a sweep")
+    show.add_argument("--debug", action="store_true", help=f"show the full traceback of an error (or set {DEBUG_VAR}=1)")
+    return parser
+
+
+# ----------------------------------------------------------------------------------------------
+# Checks made before any work
+# ----------------------------------------------------------------------------------------------
+
+
+def _check_device(text: str | None) -> None:
+    import torch
+
+    if text is None:
+        return
+    kind, _, index = text.partition(":")
+    if kind == "cuda":
+        if not torch.cuda.is_available():
+            why = "this torch is built without CUDA" if torch.version.cuda is None else "no CUDA GPU is visible"
+            raise CliError(f"--device {text}: CUDA is not available ({why}); use --device cpu, or leave "
+                           "--device out to use the best device there is")
+        count = torch.cuda.device_count()
+        if index and int(index) >= count:
+            raise CliError(f"--device {text}: there are {count} CUDA device(s), cuda:0 to cuda:{count - 1}")
+    if kind == "mps" and not torch.backends.mps.is_available():
+        raise CliError(f"--device {text}: Apple's MPS is not available here; use --device cpu")
+
+
+def _refuse(parser: argparse.ArgumentParser, message: str) -> None:
+    """An argument error of the sweep command, found after parsing: exit 2, like argparse's own."""
+    parser.exit(2, f"{parser.prog} sweep: error: {message}\n")
+
+
+def _check_sizes(parser: argparse.ArgumentParser, kind: str, val_size: int | None, train_size: int | None) -> None:
+    if kind == "random":
+        return
+    n, val = CIFAR10_TRAIN_IMAGES, 5000 if val_size is None else val_size
+    if val >= n:
+        _refuse(parser, f"argument --val-size: must be < {n}, the training images of CIFAR-10, so that some "
+                     f"are left to train on (got {val})")
+    if train_size is not None and train_size > n - val:
+        _refuse(parser, f"argument --train-size: at most {n - val} training images are left after --val-size {val} "
+                     f"(got {train_size})")
+
+
+# ----------------------------------------------------------------------------------------------
+# One line for each error of the environment
+# ----------------------------------------------------------------------------------------------
+
+
+def _which_option(path: str | None, args: argparse.Namespace) -> str:
+    if path is None:
+        return "--out or --data-root"
+    resolved = Path(path).resolve()
+    for option, folder in (("--out", getattr(args, "out", None)), ("--data-root", getattr(args, "data_root", None))):
+        if folder and resolved.is_relative_to(Path(folder).resolve()):
+            return option
+    return "--out or --data-root"
+
+
+def _describe(error: BaseException, args: argparse.Namespace) -> str:
+    from .data import DataFileError, DataUnavailableError
+
+    if isinstance(error, DataUnavailableError):
+        return (f"could not get CIFAR-10 from {error.url} ({error.reason}). To work offline, use --data synthetic "
+                f"(a stand-in in the same format; results say so), or put cifar-10-python.tar.gz into "
+                f"{error.root}/ by hand")
+    if isinstance(error, DataFileError):
+        return f"{error.path} is damaged ({error.reason}); delete {error.folder} and run again to write or download it anew"
+    if isinstance(error, NotADirectoryError):
+        return f"{error.filename}: {error.strerror}; choose another {_which_option(error.filename, args)}"
+    if isinstance(error, OSError):
+        where = f" writing {error.filename}" if error.filename else ""
+        option = _which_option(error.filename, args)
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            what = "no space left on the device" if error.errno == errno.ENOSPC else "disk quota exceeded"
+            return (f"{what}{where}; free some space (or choose {option} on another disk), then run the same "
+                    "command again to resume")
+        if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            target = f" {error.filename}" if error.filename else ""
+            return f"cannot write{target} ({error.strerror}); choose a folder you can write to with {option}"
+        return f"{error.strerror or error}{': ' + str(error.filename) if error.filename else ''}"
+    return str(error)
+
+
+def _expected() -> tuple[type[BaseException], ...]:
+    from .data import DataFileError, DataUnavailableError
+
+    return CliError, ConfigMismatchError, DataFileError, DataUnavailableError, OSError
+
+
+# ----------------------------------------------------------------------------------------------
+# The commands
+# ----------------------------------------------------------------------------------------------
+
+
+def _summary(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    try:
+        print(summary_table(args.out), end="")
+    except FileNotFoundError as error:
+        parser.exit(2, f"error: {error}\n")
+    return 0
+
+
+def _hint(args: argparse.Namespace, kind: str, val_size: int) -> Any:
+    images = args.train_size or (64 if kind == "random" else CIFAR10_TRAIN_IMAGES - val_size)
+    small = {"seeds": 1, "epochs": min(args.epochs, 3), "train_size": min(images, 5000)}
+
+    def hint(seconds: float) -> str:
+        scale = small["seeds"] / args.seeds * small["epochs"] / args.epochs * small["train_size"] / images
+        return (f"--seeds {small['seeds']} --epochs {small['epochs']} --train-size {small['train_size']} would take "
+                f"{format_duration(seconds * scale)}; or run on a GPU")
+
+    return hint
+
+
+def _sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    kind = args.data or os.environ.get("LRCOURSE_DATA", "").strip() or "cifar10"
+    if kind not in DATA_CHOICES:
+        _refuse(parser, f"LRCOURSE_DATA must be one of {', '.join(DATA_CHOICES)} (got LRCOURSE_DATA={kind!r})")
+    _check_sizes(parser, kind, args.val_size, args.train_size)
+    _check_device(args.device)
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    check_output_folder(args.out)
+    if kind == "random":
+        val_size = 32 if args.val_size is None else args.val_size
+        data = random_data(n_train=args.train_size or 64, n_val=val_size, batch_size=args.batch_size)
+    else:
+        val_size = 5000 if args.val_size is None else args.val_size
+        if kind == "synthetic" and not (Path(args.data_root) / "synthetic" / "cifar-10-batches-py").is_dir():
+            print(f"Writing the synthetic CIFAR-10 stand-in (60000 images) to {Path(args.data_root) / 'synthetic'}; "
+                  "once, 10-45 s", flush=True)
+        try:
+            data = cifar_data(args.data_root, source=kind, batch_size=args.batch_size, val_size=val_size,
+                              device=args.device, train_size=args.train_size,
+                              url=os.environ.get(URL_VAR, "").strip() or None, progress=args.progress)
+        except ValueError as error:  # sizes the data on disk does not have
+            _refuse(parser, str(error).replace("val_size", "--val-size").replace("train_size", "--train-size"))
+    sweep(args.recipes, list(range(args.seeds)), args.out, data, shard=args.shard, progress=args.progress,
+          model=args.model, optimizer=args.optimizer, epochs=args.epochs, lr=args.lr, momentum=args.momentum,
+          weight_decay=args.weight_decay, device=args.device, precision=args.precision,
+          hint=_hint(args, kind, val_size))
+    try:
+        print(summary_table(args.out), end="")
+    except FileNotFoundError:
+        return 0  # every run is still being trained by other workers; the sweep said so
+    print(f"Summary written to {Path(args.out) / 'summary.md'}")
+    return 0
+
+
+def _interrupted(stop: BaseException, args: argparse.Namespace) -> str:
+    out = Path(getattr(args, "out", "."))
+    if isinstance(stop, SweepInterrupted) and stop.run:
+        kept = (f"it resumes from its last epoch checkpoint, {stop.checkpoint}" if stop.checkpoint
+                else "it had not finished an epoch, so it starts over")
+        return f"Interrupted while training {stop.run} ({kept}); run the same command again to resume."
+    return "Interrupted before any run started; run the same command again to resume."
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status (argument errors exit with status 2)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    debug = args.debug or os.environ.get(DEBUG_VAR, "").strip() not in ("", "0")
+    terminated: list[int] = []
+
+    def on_sigterm(signum: int, frame: Any) -> None:  # a job scheduler's stop: end like Ctrl-C
+        terminated.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm) if _main_thread() else None
+    try:
+        return _summary(args, parser) if args.command == "summary" else _sweep(args, parser)
+    except KeyboardInterrupt as stop:
+        if debug:
+            raise
+        print(_interrupted(stop, args), file=sys.stderr, flush=True)
+        return 128 + (terminated[0] if terminated else signal.SIGINT)
+    except _expected() as error:
+        if debug:
+            raise
+        print(f"error: {_describe(error, args)}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()

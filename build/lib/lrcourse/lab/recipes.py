@@ -1,0 +1,152 @@
+"""Schedule recipes at an equal step budget, and the optimizers a run can use.
+
+A **recipe** is a named schedule with fixed, documented choices, built by :func:`make_recipe` for
+a run of ``total_steps`` optimizer steps; every recipe uses the same budget and starts from (or
+peaks at) the optimizer's LR, so recipes differ in the shape of the curve only. The optimizers
+(:func:`build_optimizer`) are SGD and AdamW, each with its usual weight decay
+(:data:`DEFAULT_WEIGHT_DECAY`), and a run whose LR overflows the parameters' dtype diverges
+instead of raising.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch.optim import lr_scheduler
+
+from .._validate import check_choice, check_int, check_optimizer, check_real
+from ..factories import warmup_cosine, wsd
+
+__all__ = ["DEFAULT_WEIGHT_DECAY", "OPTIMIZERS", "RECIPES", "build_optimizer", "make_recipe", "weight_decay_for"]
+
+RECIPES: tuple[str, ...] = (
+    "constant", "step", "multistep", "exponential", "cosine", "warmup_cosine", "onecycle", "plateau", "wsd",
+)
+
+
+def make_recipe(
+    name: str,
+    optimizer: torch.optim.Optimizer,
+    total_steps: int,
+    steps_per_epoch: int,
+    *,
+    warmup_fraction: float = 0.1,
+    decay_fraction: float = 0.2,
+    final_ratio: float = 0.01,
+) -> tuple[Any, str]:
+    """Build recipe ``name`` for a run of ``total_steps`` optimizer steps.
+
+    Returns ``(scheduler, cadence)``, the cadence being what :func:`lrcourse.lab.train` expects:
+    ``"step"`` (``scheduler.step()`` after every optimizer step), ``"epoch"`` or ``"metric"``
+    (``scheduler.step(val_loss)`` after each validation). ``T = total_steps``, ``E = T //
+    steps_per_epoch`` epochs, and "the LR" is each param group's LR when the recipe is built.
+
+    1. ``constant`` -- the LR throughout (``ConstantLR`` with factor 1), per step.
+    2. ``step`` -- ×0.1 once, after 2/3 of the epochs (the seed: 0.1 → 0.01 at epoch 20 of 30), per epoch.
+    3. ``multistep`` -- ×0.1 after 1/2 and 3/4 of the epochs (He et al. 2016), per epoch.
+    4. ``exponential`` -- ×γ every step, γ chosen to reach ``final_ratio`` × the LR at step ``T``.
+    5. ``cosine`` -- half cosine from the LR to 0 over ``T`` steps (``CosineAnnealingLR``).
+    6. ``warmup_cosine`` -- linear warmup over ``warmup_fraction`` × T steps, then half cosine to 0.
+    7. ``onecycle`` -- ``OneCycleLR`` with the LR as peak (30 % rise from LR/25, then cosine down to
+       LR/25/10⁴); ``cycle_momentum=False``, so only the LR differs from the other recipes.
+    8. ``plateau`` -- ``ReduceLROnPlateau`` on the validation loss: ×0.1 after 2 epochs without
+       improvement, per validation.
+    9. ``wsd`` -- warmup over ``warmup_fraction`` × T, the LR, then a linear decay to 0 over the
+       last ``decay_fraction`` × T steps (``lrcourse.wsd``).
+
+    Raises:
+        ValueError: for an unknown name (listing the valid ones), or a budget shorter than one
+            epoch.
+    """
+    name = check_choice(name, "name", RECIPES)
+    check_optimizer(optimizer)
+    total_steps = check_int(total_steps, "total_steps", low=1)
+    steps_per_epoch = check_int(steps_per_epoch, "steps_per_epoch", low=1)
+    warmup_fraction = check_real(warmup_fraction, "warmup_fraction", low=0.0, high=1.0)
+    decay_fraction = check_real(decay_fraction, "decay_fraction", low=0.0, high=1.0)
+    final_ratio = check_real(final_ratio, "final_ratio", low=0.0, high=1.0, low_open=True)
+    if warmup_fraction + decay_fraction > 1.0:
+        raise ValueError(
+            "warmup_fraction + decay_fraction must be <= 1 "
+            f"(got warmup_fraction={warmup_fraction}, decay_fraction={decay_fraction})"
+        )
+    epochs = total_steps // steps_per_epoch
+    if epochs < 1:
+        raise ValueError(
+            f"total_steps must be >= steps_per_epoch, a budget of at least one epoch "
+            f"(got total_steps={total_steps}, steps_per_epoch={steps_per_epoch})"
+        )
+    warmup = round(warmup_fraction * total_steps)
+    if name == "constant":
+        return lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=0), "step"
+    if name == "step":
+        return lr_scheduler.MultiStepLR(optimizer, milestones=[max(1, round(2 * epochs / 3))], gamma=0.1), "epoch"
+    if name == "multistep":
+        milestones = sorted({max(1, round(epochs / 2)), max(1, round(3 * epochs / 4))})
+        return lr_scheduler.MultiStepLR(optimizer, milestones=milestones, gamma=0.1), "epoch"
+    if name == "exponential":
+        return lr_scheduler.ExponentialLR(optimizer, gamma=final_ratio ** (1 / total_steps)), "step"
+    if name == "cosine":
+        return lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps), "step"
+    if name == "warmup_cosine":
+        return warmup_cosine(optimizer, warmup_steps=warmup, total_steps=total_steps), "step"
+    if name == "onecycle":
+        max_lr = [group["lr"] for group in optimizer.param_groups]
+        return lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, total_steps=total_steps, cycle_momentum=False), "step"
+    if name == "plateau":
+        return lr_scheduler.ReduceLROnPlateau(optimizer, mode="min", factor=0.1, patience=2), "metric"
+    decay = round(decay_fraction * total_steps)
+    return wsd(optimizer, warmup_steps=warmup, stable_steps=total_steps - warmup - decay, decay_steps=decay), "step"
+
+
+
+
+
+class _OverflowToNaN:
+    """An optimizer whose update, when the LR does not even fit the parameters' dtype
+    (``lr=1e300`` in float32), makes the parameters NaN instead of raising, as an update of that
+    size would in exact arithmetic. The loop then sees a NaN loss and records a diverged run."""
+
+    def step(self, closure: Any = None) -> Any:
+        try:
+            return super().step(closure)  # type: ignore[misc]
+        except RuntimeError as error:
+            if "without overflow" not in str(error):
+                raise
+        with torch.no_grad():
+            for group in self.param_groups:  # type: ignore[attr-defined]
+                for p in group["params"]:
+                    if p.grad is not None:
+                        p.fill_(math.nan)
+        return None
+
+
+class _SGD(_OverflowToNaN, torch.optim.SGD):
+    """``torch.optim.SGD``, diverging instead of raising on an LR too large for the dtype."""
+
+
+class _AdamW(_OverflowToNaN, torch.optim.AdamW):
+    """``torch.optim.AdamW``, diverging instead of raising on an LR too large for the dtype."""
+
+
+OPTIMIZERS: tuple[str, ...] = ("sgd", "adamw")
+# AdamW decays the weights by lr x weight_decay per step, apart from the gradient (decoupled), so
+# its usual values are ~100x SGD's coupled L2 term (Loshchilov & Hutter 2019 use 0.025-0.05 on CIFAR).
+DEFAULT_WEIGHT_DECAY: dict[str, float] = {"sgd": 5e-4, "adamw": 0.05}
+
+
+def weight_decay_for(optimizer: str, weight_decay: float | None = None) -> float:
+    """``weight_decay``, or the default of ``optimizer`` (``DEFAULT_WEIGHT_DECAY``) when it is None."""
+    optimizer = check_choice(optimizer, "optimizer", OPTIMIZERS)
+    return DEFAULT_WEIGHT_DECAY[optimizer] if weight_decay is None else weight_decay
+
+
+def build_optimizer(name: str, groups: Any, lr: float, momentum: float) -> torch.optim.Optimizer:
+    """``"sgd"``: SGD with Nesterov ``momentum`` (plain SGD at 0); ``"adamw"``: AdamW with
+    ``betas=(momentum, 0.999)``. ``groups`` carry their weight decay (:func:`lrcourse.param_groups.decay_groups`)."""
+    name = check_choice(name, "optimizer", OPTIMIZERS)
+    if name == "sgd":
+        return _SGD(groups, lr=lr, momentum=momentum, nesterov=momentum > 0)
+    return _AdamW(groups, lr=lr, betas=(momentum, 0.999))
