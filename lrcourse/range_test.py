@@ -25,7 +25,7 @@ it starts to blow up. fastai's ``lr_find`` made it popular; this is the same tes
 Afterwards the model (parameters, buffers such as BatchNorm's running statistics, gradients,
 train/eval flags, device), the optimizer (every group's learning rate, its state) and the global
 random number generators (Python, NumPy, torch, CUDA) are exactly as before; nothing is written to
-disk. An iterable loader that keeps its own position (``lrcourse.TensorLoader``) has moved on.
+disk. An iterable loader that keeps its own position (``lrcourse.lab.TensorLoader``) has moved on.
 
 The loss is copied to the host every step (the stopping rule needs it), one synchronisation per
 step: fine for a test of a few hundred steps.

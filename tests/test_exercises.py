@@ -14,6 +14,7 @@ import re
 import shutil
 import statistics
 import tempfile
+import textwrap
 from bisect import bisect_right
 from pathlib import Path
 
@@ -289,6 +290,72 @@ def save_in_place(state, path):
 
 
 
+# ---- other correct forms and the wrong answers of the adversarial review ------------------------
+
+def set_lr_numpy(optimizer, lr):  # another correct form: NumPy does the checks
+    values = np.broadcast_to(np.asarray(lr, dtype=float), (len(optimizer.param_groups),)) \
+        if np.ndim(lr) == 0 else np.asarray(lr, dtype=float)
+    if values.shape != (len(optimizer.param_groups),):
+        raise ValueError(f"expected {len(optimizer.param_groups)} rates, got {lr!r}")
+    for value in values:
+        if not np.isfinite(value) or value < 0:
+            raise ValueError(f"lr must be finite and >= 0, got {float(value)!r}")
+    for group, value in zip(optimizer.param_groups, values):
+        group["lr"] = float(value)
+
+
+def layerwise_generators(model):  # another correct form: a tuple of groups, generators, NumPy rates
+    return tuple({"params": module.parameters(), "lr": np.float64(0.1) / np.float64(2.6) ** DEPTH[name]}
+                 for name, module in model.named_children() if list(module.parameters()))
+
+
+def warm_up_numpy(optimizer, steps):  # another correct form: the targets in a NumPy array
+    targets = np.array([group["lr"] for group in optimizer.param_groups])
+    for step in range(steps):
+        for group, rate in zip(optimizer.param_groups, targets * (step + 1) / 5):
+            group["lr"] = rate  # a np.float64
+
+
+def fix_loop_recorded_after_step():  # the rate read after scheduler.step(): the next step's rate
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
+    scheduler = sched.OneCycleLR(optimizer, max_lr=1.0, total_steps=30)
+    used = []
+    for _ in range(30):
+        optimizer.step()
+        scheduler.step()
+        used.append(optimizer.param_groups[0]["lr"])
+    return used
+
+
+def _from_os(source):
+    """A function written in a notebook cell that does `from os import fsync, replace`."""
+    namespace = {}
+    exec(textwrap.dedent(source), namespace)  # noqa: S102 - the tests' own code
+    return namespace["save_atomic"]
+
+
+SAVE_FROM_OS = """
+    import tempfile
+    from os import fdopen, fsync, replace, unlink
+    from pathlib import Path
+
+    import torch
+
+    def save_atomic(state, path):
+        path = Path(path)
+        fd, tmp = tempfile.mkstemp(dir=path.parent)
+        try:
+            with fdopen(fd, "wb") as f:
+                torch.save(state, f)
+                f.flush()
+                fsync(f.fileno())
+            replace(tmp, path)
+        except BaseException:
+            unlink(tmp)
+            raise
+"""
+
+
 # chapter 7
 
 def fixed_factor(step, base_lr, start_lr=1e-7, end_lr=10, num_it=100):  # the chapter 7 solution
@@ -359,6 +426,27 @@ def first_stop_at_least(values):
         if not math.isfinite(value) or value >= 4 * best:
             return i
     return None
+
+
+def first_stop_seed_literal(values):  # the seed's rule as the exercise states it: loss > 4 * min(losses)
+    losses = []
+    for i, loss in enumerate(values):
+        losses.append(loss)
+        if loss > 4 * min(losses):
+            return i
+    return None
+
+
+def first_stop_accumulate(values):  # the seed's rule with NumPy: a NaN enters the running minimum
+    v = np.asarray(values, dtype=float)
+    hits = np.flatnonzero(v > 4 * np.minimum.accumulate(v))
+    return int(hits[0]) if hits.size else None
+
+
+def first_stop_before(values):  # the step before the one that fires
+    i = first_stop(values)
+    return None if i is None else i - 1
+
 
 
 def range_result(start, end, n, mode="exp", stop=None):
@@ -437,6 +525,13 @@ def exact_no_history(a, b):
         all(torch.equal(x, y) for x, y in zip(*momenta))
 
 
+def exact_numpy_bool(a, b):  # another correct form: NumPy's verdict, a np.bool_
+    same = [torch.equal(x, y) for x, y in zip(a[0].state_dict().values(), b[0].state_dict().values())]
+    momenta = [[t for s in o.state.values() for t in s.values()] for o in (a[1], b[1])]
+    same += [torch.equal(x, y) for x, y in zip(*momenta)]
+    return np.all(same) & np.array_equal(a[3].lr, b[3].lr) & np.array_equal(a[3].loss, b[3].loss)
+
+
 ALL_SIX = {"LambdaLR", "StepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR", "OneCycleLR"}
 
 PLATEAU = dict(mode="max", factor=0.5, patience=2, threshold=0.2, threshold_mode="abs")
@@ -453,11 +548,12 @@ LIVE = {1: [12, 20], 3: [20, 36, 40], 8: [32, 58]}  # the chapter 5 committed ou
 # -- chapter 9 answers -------------------------------------------------------------------------------
 
 
-def _mean_loss(reduce_per_batch=False, restore=True, item=True, no_grad=True):
+def _mean_loss(reduce_per_batch=False, restore=True, item=True, no_grad=True, float32=False, batch_acc=False):
     def answer(model, batches):
         was = model.training
         model.eval()
         total, correct, count = torch.zeros(()), torch.zeros((), dtype=torch.long), 0
+        accuracies = []
         with torch.inference_mode() if no_grad else contextlib.nullcontext():
             for x, y in batches:
                 logits = model(x)
@@ -468,10 +564,15 @@ def _mean_loss(reduce_per_batch=False, restore=True, item=True, no_grad=True):
                 if not no_grad:
                     torch.nn.functional.cross_entropy(logits, y).backward()
                 correct += (logits.argmax(1) == y).sum()
+                accuracies.append((logits.argmax(1) == y).float().mean().item())
                 count += len(y)
         if restore:
             model.train(was)
         loss = total / (len(batches) if reduce_per_batch else count)
+        if batch_acc:
+            return loss.item(), sum(accuracies) / len(accuracies)
+        if float32:  # every division on the device, in float32, one .item() each at the end
+            return loss.item(), (correct.float() / count).item()
         return (loss.item(), correct.item() / count) if item else (loss, correct / count)
 
     return answer
@@ -517,6 +618,29 @@ def _table(dedupe=True, sample=True, skip_non_results=True):
     return answer
 
 
+def _table_lists(folder):  # another correct form: [mean, std] lists, NumPy's sample std
+    runs = {}
+    for path in Path(folder).glob("*.json"):
+        result = json.loads(path.read_text())
+        if isinstance(result, dict) and "final" in result:
+            runs[result["recipe"], result["seed"]] = result["final"]["test_acc"]
+    by = {}
+    for (recipe, _), acc in runs.items():
+        by.setdefault(recipe, []).append(acc)
+    return {r: [np.mean(a), np.std(a, ddof=1) if len(a) > 1 else 0.0] for r, a in by.items()}
+
+
+def _table_crash(key="test_acc", pattern="*.json"):  # reads every file as a result
+    def answer(folder):
+        runs = {}
+        for path in sorted(Path(folder).glob(pattern)):
+            result = json.loads(path.read_text())
+            runs[result["recipe"], result["seed"]] = result["final"][key]
+        return runs
+
+    return answer
+
+
 CASES = [
     # ch01-limit
     ("check_01_1", (0.5, 7), True, "6.95 orders"),
@@ -529,6 +653,11 @@ CASES = [
     ("check_01_1", (0.5, -7), False, "positive number"),
     ("check_01_1", (0.5, 8.9e6), False, "ratio of the two final values"),
     ("check_01_1", 0.5, False, "a pair of numbers"),
+    ("check_01_1", np.array([0.5, 7.0]), True, "6.95 orders"),
+    ("check_01_1", torch.tensor([0.5, 7.0]), True, "6.95 orders"),
+    ("check_01_1", np.array([0.25, 7.0]), False, "1/L is the textbook"),
+    ("check_01_1", np.zeros((2, 1)), False, "a pair of numbers"),
+    ("check_01_1", (np.array(0.5), torch.tensor([7.0])), True, "6.95 orders"),  # a 0-d array, a 1-element tensor
     # ch01-edge
     ("check_01_2", (1.0, 0.8), True, "two-point cycle"),
     ("check_01_2", [1, 0.8], True, "two-point cycle"),
@@ -536,6 +665,10 @@ CASES = [
     ("check_01_2", (0.8, 1.0), False, "swapped"),
     ("check_01_2", (0.0, 0.9), False, "η = 1/L"),
     ("check_01_2", (0.9, 0.5), False, "compute |1 - ηλ|"),
+    ("check_01_2", np.array([1.0, 0.8]), True, "two-point cycle"),
+    ("check_01_2", torch.tensor([1.0, 0.8]), True, "two-point cycle"),  # float32: 0.800000012
+    ("check_01_2", (np.float32(1.0), torch.tensor(0.8)), True, "two-point cycle"),
+    ("check_01_2", torch.tensor([0.8, 1.0]), False, "swapped"),
     # ch01-best
     ("check_01_3", (88, 51), True, "88 steps at 1/L"),
     ("check_01_3", (88.0, 51.0), True, "88 steps at 1/L"),
@@ -544,6 +677,9 @@ CASES = [
     ("check_01_3", (51, 88), False, "swapped"),
     ("check_01_3", (88, 60), False, "the second count is off"),
     ("check_01_3", (88.5, 51), False, "whole numbers"),
+    ("check_01_3", np.array([88, 51]), True, "88 steps at 1/L"),
+    ("check_01_3", torch.tensor([88, 51]), True, "88 steps at 1/L"),
+    ("check_01_3", np.array([89, 52]), False, "one too many"),
     # ch01-grid
     ("check_01_4", (16, 1), True, "weak criterion"),
     ("check_01_4", (16.0, 1.0), True, "weak criterion"),
@@ -551,6 +687,9 @@ CASES = [
     ("check_01_4", (16, 16), False, "they are not the same"),
     ("check_01_4", (16, 2), False, "compare run.step_loss[-1]"),
     ("check_01_4", (32, 1), False, "rates from the grid"),
+    ("check_01_4", np.array([16, 1]), True, "weak criterion"),
+    ("check_01_4", torch.tensor([16.0, 1.0]), True, "weak criterion"),
+    ("check_01_4", np.array([8.0, 1.0]), False, "does not diverge either"),
     # ch02-layerwise
     ("check_02_2", layerwise(DEPTH), True, "0.1/2.6**4 for the stem"),
     ("check_02_2", layerwise_by_hand, True, "0.1/2.6**4 for the stem"),
@@ -560,6 +699,7 @@ CASES = [
     ("check_02_2", lambda model: list(model.parameters()), False, "each depth in its own group"),
     ("check_02_2", lambda model: [{"params": list(model.fc.parameters())}], False, "missing"),
     ("check_02_2", lambda model: torch.nn.Linear(2, 2).parameters(), False, "`model` argument"),
+    ("check_02_2", layerwise_generators, True, "0.1/2.6**4 for the stem"),
     # ch02-when
     ("check_02_3", 20, True, "Final validation losses"),
     ("check_02_3", 20.0, True, "Final validation losses"),
@@ -567,6 +707,8 @@ CASES = [
     ("check_02_3", 10, False, "a later drop ends lower"),
     ("check_02_3", 20.5, False, "a whole number"),
     ("check_02_3", 15, False, "5, 10 or 20"),
+    ("check_02_3", np.int64(20), True, "Final validation losses"),
+    ("check_02_3", torch.tensor(20), True, "Final validation losses"),
     # ch02-setlr
     ("check_02_4", set_lr, True, "without changing anything"),
     ("check_02_4", my_set_lr, True, "without changing anything"),
@@ -578,6 +720,9 @@ CASES = [
     ("check_02_4", set_lr_silent_message, False, "name the value"),
     ("check_02_4", set_lr_type_error, False, "raise ValueError"),
     ("check_02_4", set_lr_zip_truncates, False, "exactly two rates"),
+    ("check_02_4", set_lr_numpy, True, "without changing anything"),
+    ("check_02_4", set_lr_negative_only, False, "NaN compares False with everything"),
+    ("check_02_4", set_lr_negative_only, False, "an infinity passes `value > 0` and `value >= 0` checks"),
     # ch03-resnet
     ("check_03_1", lambda opt: sched.MultiStepLR(opt, milestones=[32000, 48000], gamma=0.1), True, "MultiStepLR"),
     ("check_03_1", he_lambda, True, "MultiStepLR"),
@@ -586,6 +731,8 @@ CASES = [
     ("check_03_1", lambda opt: sched.MultiStepLR(opt, milestones=[32001, 48001]), False, "one iteration off"),
     ("check_03_1", lambda opt: sched.MultiStepLR(opt, [32000, 48000], gamma=0.5), False, "divides it by 10"),
     ("check_03_1", sched.MultiStepLR, False, "not a function of the optimizer"),
+    ("check_03_1", lambda opt: sched.MultiStepLR(opt, milestones=np.array([32000, 48000]), gamma=np.float64(0.1)),
+     True, "MultiStepLR"),
     # ch03-onecycle-accum
     ("check_03_2", lambda opt: sched.OneCycleLR(opt, max_lr=0.1, epochs=5, steps_per_epoch=8), True, "completes"),
     ("check_03_2", lambda opt: sched.OneCycleLR(opt, 0.1, total_steps=5 * steps_per_epoch(1000, 32, False, 4)),
@@ -596,6 +743,7 @@ CASES = [
      "drops the partial window"),
     ("check_03_2", lambda opt: sched.OneCycleLR(opt, max_lr=0.1, total_steps=50), False, "built for 50 steps"),
     ("check_03_2", lambda opt: sched.OneCycleLR(opt, max_lr=1.0, total_steps=40), False, "keep max_lr=0.1"),
+    ("check_03_2", functools.partial(sched.OneCycleLR, max_lr=0.1, total_steps=40), True, "completes"),
     # ch03-get-lr
     ("check_03_3", {"LambdaLR", "CosineAnnealingWarmRestarts"}, True, "computes the rate from base_lrs"),
     ("check_03_3", [sched.LambdaLR, "cosineannealingwarmrestarts"], True, "computes the rate from base_lrs"),
@@ -605,6 +753,8 @@ CASES = [
      False, "CosineAnnealingLR does not match"),
     ("check_03_3", {"LamdaLR"}, False, "spell the class names"),
     ("check_03_3", "LambdaLR", False, "a set of names"),
+    ("check_03_3", np.array(["LambdaLR", "CosineAnnealingWarmRestarts"]), True, "computes the rate from base_lrs"),
+    ("check_03_3", (sched.LambdaLR, sched.CosineAnnealingWarmRestarts), True, "computes the rate from base_lrs"),
     # ch03-chain-vs-seq
     ("check_03_4", (warmup_then("sequential"), warmup_then("chained")), True, "eats into the warmup"),
     ("check_03_4", (sequential_as_lambda, chained_as_lambda), True, "eats into the warmup"),
@@ -613,6 +763,7 @@ CASES = [
     ("check_03_4", (warmup_then("sequential"), warmup_then("chained", "lambda")), False, "warmup is lost"),
     ("check_03_4", (warmup_then("chained"), warmup_then("sequential")), False, "what ChainedScheduler gives"),
     ("check_03_4", warmup_then("sequential"), False, "a pair (make_sequential, make_chained)"),
+    ("check_03_4", [warmup_then("sequential"), warmup_then("chained")], True, "eats into the warmup"),
     # ch04-lambda-warmup
     ("check_04_1", lambda opt: sched.LambdaLR(opt, functools.partial(warmup_exp, warmup_steps=8, gamma=0.05)),
      True, "schedule pickles"),
@@ -625,6 +776,8 @@ CASES = [
      "returns a factor that LambdaLR multiplies"),
     ("check_04_1", lambda opt: sched.LambdaLR(opt, lambda t: warmup_exp(t, 8, 0.05)), False, "cannot be pickled"),
     ("check_04_1", lambda opt: WarmupLR(opt, 8, 0.05), False, "write WarmupLR's schedule yourself"),
+    ("check_04_1", lambda opt: sched.LambdaLR(opt, [functools.partial(warmup_exp, warmup_steps=8, gamma=0.05)] * 2),
+     True, "schedule pickles"),
     # ch04-linear-scaling
     ("check_04_2", (245, 0.1, 0.8), True, "49 per epoch"),
     ("check_04_2", [245.0, np.float32(0.1), 0.8000], True, "49 per epoch"),
@@ -633,6 +786,9 @@ CASES = [
     ("check_04_2", (5, 0.1, 0.8), False, "optimizer steps, not epochs"),
     ("check_04_2", (245, 0.08, 0.8), False, "start_factor multiplies"),
     ("check_04_2", (245, 0.1, 0.1 + 0.7 * 244 / 245), False, "one step after the warmup"),
+    ("check_04_2", np.array([245, 0.1, 0.8]), True, "49 per epoch"),
+    ("check_04_2", torch.tensor([245.0, 0.1, 0.8]), True, "49 per epoch"),
+    ("check_04_2", torch.tensor([240.0, 0.1, 0.8]), False, "partial batch is a step too"),
     # ch04-untuned
     ("check_04_3", [0.95, 0.98, 0.99, 0.999], True, "just below an integer"),
     ("check_04_3", {0.999, 0.99, 0.98, 0.95}, True, "just below an integer"),
@@ -640,6 +796,9 @@ CASES = [
     ("check_04_3", [0.98, 0.99, 0.999], False, "2/(1 - 0.95) = 39.99999999999996"),
     ("check_04_3", [39, 99, 199, 1999], False, "not the warmup lengths"),
     ("check_04_3", [0.5], False, "not one of the β2"),
+    ("check_04_3", torch.tensor([0.95, 0.98, 0.99, 0.999]), True, "just below an integer"),  # float32
+    ("check_04_3", np.array([0.95, 0.98, 0.99, 0.999], dtype=np.float32), True, "just below an integer"),
+    ("check_04_3", torch.tensor([0.9, 0.95, 0.98, 0.99, 0.999]), False, "2/(1 - 0.9) = 20.000000000000004"),
     # ch04-largest-lr
     ("check_04_4", 0.05, True, "Warmup moves that edge outwards"),
     ("check_04_4", np.float64(0.05), True, "Warmup moves that edge outwards"),
@@ -647,6 +806,10 @@ CASES = [
     ("check_04_4", 0.15, False, "3 of the 3 seeds diverge"),
     ("check_04_4", 0.02, False, "so is a larger rate"),
     ("check_04_4", 0.3, False, "choose among"),
+    ("check_04_4", torch.tensor(0.05), True, "Warmup moves that edge outwards"),
+    ("check_04_4", torch.tensor(0.05).item(), True, "Warmup moves that edge outwards"),  # 0.05000000074505806
+    ("check_04_4", np.float32(0.05), True, "Warmup moves that edge outwards"),
+    ("check_04_4", torch.tensor(0.1), False, "2 of the 3 seeds diverge"),
     # ch04-noam-half
     ("check_04_5", 399, True, "4W - 1"),
     ("check_04_5", 399.0, True, "4W - 1"),
@@ -654,6 +817,10 @@ CASES = [
     ("check_04_5", 199, False, "4 times the steps"),
     ("check_04_5", 99, False, "that is the peak"),
     ("check_04_5", 300, False, "0.576 of the peak"),
+    ("check_04_5", np.int64(399), True, "4W - 1"),
+    ("check_04_5", torch.tensor(399), True, "4W - 1"),
+    ("check_04_5", 49, False, "During the warmup the rate also passes half its peak (at step 49, on the way up), "
+     "but the exercise asks where the schedule *falls* to half its peak, after the peak."),
     # ch05-predict
     ("check_05_1", [7], True, "Cut after epoch(s) [7]"),
     ("check_05_1", (7,), True, "Cut after epoch(s) [7]"),
@@ -663,6 +830,8 @@ CASES = [
     ("check_05_1", [4, 8], False, "not below best - 0.01"),
     ("check_05_1", [3, 7, 11], False, "lower is better"),
     ("check_05_1", [], False, "walk the epochs"),
+    ("check_05_1", np.array([7]), True, "Cut after epoch(s) [7]"),
+    ("check_05_1", torch.tensor([7]), True, "Cut after epoch(s) [7]"),
     # ch05-accuracy
     ("check_05_2", plateau(), True, "threshold_mode='abs'"),
     ("check_05_2", functools.partial(sched.ReduceLROnPlateau, **PLATEAU, cooldown=0, eps=1e-8), True,
@@ -673,6 +842,7 @@ CASES = [
     ("check_05_2", plateau(threshold=0.002), False, "in the metric's units"),
     ("check_05_2", plateau(factor=0.1), False, "factor=0.5"),
     ("check_05_2", plateau(cooldown=2), False, "torch's other defaults"),
+    ("check_05_2", lambda opt: sched.ReduceLROnPlateau(opt, "max", 0.5, 2, 0.2, "abs"), True, "threshold_mode='abs'"),
     # ch05-live-patience
     ("check_05_4", LIVE, True, "patience 8: cuts after [32, 58]"),
     ("check_05_4", {k: tuple(v) for k, v in LIVE.items()}, True, "patience 8: cuts after [32, 58]"),
@@ -680,6 +850,9 @@ CASES = [
     ("check_05_4", {1: LIVE[1], 3: LIVE[3]}, False, "one entry per patience"),
     ("check_05_4", {**LIVE, 8: [32]}, False, "read the cuts from run.epoch_lr"),
     ("check_05_4", [LIVE[1], LIVE[3], LIVE[8]], False, "a dict such as"),
+    ("check_05_4", {np.int64(k): np.array(v) for k, v in LIVE.items()}, True, "patience 8: cuts after [32, 58]"),
+    ("check_05_4", {1: LIVE[8], 3: LIVE[3], 8: LIVE[1]}, False,
+     "the patience keys are swapped: under key 1 you gave the cuts of patience=8"),
     # ch06-fix-loop
     ("check_06_1", fix_loop(), True, "the cycle completes"),
     ("check_06_1", fix_loop, True, "the cycle completes"),
@@ -687,6 +860,10 @@ CASES = [
     ("check_06_1", fix_loop(total_steps=60, step_every_batch=True), False, "steps on every micro-batch"),
     ("check_06_1", fix_loop(record_every_batch=True), False, "not at every micro-batch"),
     ("check_06_1", [0.04] * 10 + [0.2] * 10 + [0.5] * 10, False, "scheduler.step(epoch)"),
+    ("check_06_1", np.array(fix_loop()), True, "the cycle completes"),
+    ("check_06_1", torch.tensor(fix_loop()), True, "the cycle completes"),  # float32
+    ("check_06_1", fix_loop_recorded_after_step(), False, "shifted by one step, each the rate of the *next*"),
+    ("check_06_1", fix_loop()[:1] + fix_loop()[:-1], False, "shifted by one step, each the rate of the *previous*"),
     # ch06-cut-points
     ("check_06_2", [1, 9, 10, 11, 25, 49], True, "every cut but 0"),
     ("check_06_2", {49, 25, 11, 10, 9, 1}, True, "every cut but 0"),
@@ -694,6 +871,8 @@ CASES = [
     ("check_06_2", [0], False, "stays exact"),
     ("check_06_2", [1, 9, 10, 11], False, "also breaks cut 25"),
     ("check_06_2", [5], False, "the exercise's cut points"),
+    ("check_06_2", np.array([1, 9, 10, 11, 25, 49]), True, "every cut but 0"),
+    ("check_06_2", torch.tensor([1, 9, 10, 11, 25, 49]), True, "every cut but 0"),
     # ch06-accum-total
     ("check_06_3", (2940, 23460), True, "98 optimizer steps per epoch"),
     ("check_06_3", [2940.0, 23460], True, "98 optimizer steps per epoch"),
@@ -701,6 +880,9 @@ CASES = [
     ("check_06_3", (2932, 23460), False, "do not run across epochs"),
     ("check_06_3", (2940, 23430), False, "781 full micro-batches"),
     ("check_06_3", (23460, 2940), False, "swapped"),
+    ("check_06_3", np.array([2940, 23460]), True, "98 optimizer steps per epoch"),
+    ("check_06_3", torch.tensor([2940, 23460]), True, "98 optimizer steps per epoch"),
+    ("check_06_3", np.array([2910, 23460]), False, "partial window of each epoch"),
     # ch06-manual-warmup
     ("check_06_4", warm_up, True, "ratio between groups holds"),
     ("check_06_4", warm_up_initial_lr, True, "ratio between groups holds"),
@@ -708,6 +890,7 @@ CASES = [
     ("check_06_4", warm_up_compounding, False, "you scale the current rate"),
     ("check_06_4", warm_up_from_zero, False, "did you use step/5"),
     ("check_06_4", 0.1, False, "a function warm_up"),
+    ("check_06_4", warm_up_numpy, True, "ratio between groups holds"),
     # ch07-fix-seed
     ("check_07_1", fixed_scheduler, True, "whatever rate the optimizer was built with"),
     ("check_07_1", fixed_by_logs, True, "whatever rate the optimizer was built with"),
@@ -718,15 +901,21 @@ CASES = [
     ("check_07_1", lambda opt: sched.LambdaLR(opt, lambda i: 1e-7 / opt.defaults["lr"] * 1e7 ** (i / 99)), False,
      "the factor must be start_lr / base_lr"),
     ("check_07_1", fixed_factor, False, "calling it with an optimizer raised"),
+    ("check_07_1", lambda opt: sched.LambdaLR(opt, lambda i: 1e-7 / opt.param_groups[0]["initial_lr"]
+                                              * np.power(1e8, i / 99)), True, "whatever rate the optimizer"),
     # ch07-stop-rule
     ("check_07_2", first_stop, True, "None if it never does"),
     ("check_07_2", first_stop_numpy, True, "None if it never does"),
-    ("check_07_2", first_stop_no_nan, False, "a NaN compares False with everything"),
+    ("check_07_2", first_stop_no_nan, True, "(the seed's rule); None if it never does. On a NaN loss it goes on"),
     ("check_07_2", first_stop_vs_first, False, "not with the first value"),
     ("check_07_2", first_stop_count, False, "not the number of steps taken"),
     ("check_07_2", first_stop_minus_one, False, "return None when the rule never fires"),
     ("check_07_2", first_stop_at_least, False, "(>, not >=)"),
     ("check_07_2", (12, 14), False, "a function first_stop(values)"),
+    ("check_07_2", first_stop_seed_literal, True, "On a NaN loss it goes on to the next value"),
+    ("check_07_2", first_stop_accumulate, True, "On a NaN loss it never stops"),
+    ("check_07_2", first_stop_before, False, "you returned the step before the one that fires; return the index i "
+     "of the step whose value fires the rule."),
     # ch07-linear
     ("check_07_3", range_result(1e-3, 1.0, 100, "linear"), True, "steps below lr 0.01"),
     ("check_07_3", range_result(1e-3, 1.0, 20, "linear", stop=13), True, "steps below lr 0.01"),
@@ -734,6 +923,8 @@ CASES = [
     ("check_07_3", range_result(1e-3, 1e3, 100, "linear"), False, "ends at the chapter's END_LR"),
     ("check_07_3", range_result(1e-4, 1.0, 100, "linear"), False, "pass start_lr=1e-3"),
     ("check_07_3", lrcourse.range_test_lrs(1e-3, 1.0, 100, "linear"), False, "not its rates"),
+    ("check_07_3", lrcourse.RangeTestResult.from_dict(json.loads(json.dumps(
+        range_result(1e-3, 1.0, 60, "linear").to_dict()))), True, "steps below lr 0.01"),
     # ch07-json
     ("check_07_4", (to_json, from_json), True, "the same rates, losses and suggestions"),
     ("check_07_4", [to_json_file_form, lambda t: lrcourse.RangeTestResult.from_dict(json.loads(t))], True,
@@ -744,6 +935,8 @@ CASES = [
     ("check_07_4", (to_json, json.loads), False, "RangeTestResult.from_dict(json.loads(text))"),
     ("check_07_4", (lambda r: r.to_dict(), from_json), False, "return the text"),
     ("check_07_4", (to_json_none_for_inf, from_json), False, "checking it raised"),
+    ("check_07_4", [lambda r: json.dumps(r.to_dict(), allow_nan=False, sort_keys=True), from_json], True,
+     "the same rates, losses and suggestions"),
     # ch08-every-cut
     ("check_08_1", exact, True, "one float step anywhere"),
     ("check_08_1", exact_by_dicts, True, "one float step anywhere"),
@@ -752,6 +945,8 @@ CASES = [
     ("check_08_1", exact_model_and_history, False, "compare the optimizer's state too"),
     ("check_08_1", exact_no_history, False, "compare the histories too"),
     ("check_08_1", lambda a, b: a == b, False, "compare the values, not the objects"),
+    ("check_08_1", exact_numpy_bool, True, "one float step anywhere"),
+    ("check_08_1", lambda a, b: torch.tensor(exact(a, b)), True, "one float step anywhere"),
     # ch08-global-order
     ("check_08_2", (False, 50), True, "from the first resumed step"),
     ("check_08_2", [False, np.int64(50)], True, "from the first resumed step"),
@@ -761,6 +956,13 @@ CASES = [
     ("check_08_2", (False, 40), False, "come back from it bitwise"),
     ("check_08_2", (False, 60), False, "draws epoch 2's order again"),
     ("check_08_2", ("no", 50), False, "exact as True or False"),
+    ("check_08_2", (np.False_, 50), True, "from the first resumed step"),
+    ("check_08_2", (torch.tensor(False), torch.tensor(50)), True, "from the first resumed step"),
+    ("check_08_2", np.array([False, 50], dtype=object), True, "from the first resumed step"),
+    ("check_08_2", (np.True_, None), False, "restoring the global generator does not give back"),
+    ("check_08_2", (0, 50), False, "exact as True or False"),
+    ("check_08_2", (np.False_, "50"), False, "first_step as a whole number"),
+    ("check_08_2", [torch.tensor([False]), 50.0], True, "from the first resumed step"),
     # ch08-last-epoch
     ("check_08_4", (ALL_SIX, {"LambdaLR"}), True, "still needs the optimizer state"),
     ("check_08_4", ([n.lower() for n in ALL_SIX], (sched.LambdaLR,)), True, "still needs the optimizer state"),
@@ -769,11 +971,16 @@ CASES = [
     ("check_08_4", (ALL_SIX, set()), False, "from initial_lr and the step alone"),
     ("check_08_4", (ALL_SIX, {"LambdaLR", "OneCycleLR"}), False, "building it with last_epoch raises"),
     ("check_08_4", ({"LamdaLR"}, set()), False, "spell the class names"),
+    ("check_08_4", [np.array(sorted(ALL_SIX)), [sched.LambdaLR]], True, "still needs the optimizer state"),
     # ch08-atomic
     ("check_08_3", save_atomic, True, "nothing is left behind"),
     ("check_08_3", save_atomic_named, True, "nothing is left behind"),
     ("check_08_3", save_atomic_variant(fsync=False), False, "os.fsync the temporary file"),
-    ("check_08_3", save_in_place, False, "the target was overwritten"),
+    ("check_08_3", save_in_place, False, "the target was overwritten in place, so a crash mid-write destroys"),
+    ("check_08_3", lambda state, path: torch.save(state, path), False,
+     "the target was overwritten in place, so a crash mid-write destroys the old checkpoint"),
+    ("check_08_3", _from_os(SAVE_FROM_OS), True, "nothing is left behind"),
+    ("check_08_3", _from_os(SAVE_FROM_OS.replace("fsync(f.fileno())", "pass")), False, "os.fsync the temporary file"),
     ("check_08_3", save_atomic_variant(cleanup=False), False, "remove the temporary file"),
     ("check_08_3", save_atomic_variant(same_folder=False), False, "mkstemp(dir=path.parent)"),
     ("check_08_3", save_atomic_variant(cleanup=True, reraise=False), False, "let the error propagate"),
@@ -787,6 +994,8 @@ CASES = [
     ("check_09_1", _mean_loss(item=False), False, "return Python floats"),
     ("check_09_1", _mean_loss(no_grad=False), False, "torch.inference_mode()"),
     ("check_09_1", (0.4, 0.9), False, "a function mean_loss_and_accuracy"),
+    ("check_09_1", _mean_loss(float32=True), True, "the mode restored in both cases"),
+    ("check_09_1", _mean_loss(batch_acc=True), False, "that is the mean of the batch accuracies"),
     # ch09-steps
     ("check_09_2", (196, 3920, 3920), True, "also the per-batch milestone"),
     ("check_09_2", [196.0, np.int64(3920), 3920], True, "also the per-batch milestone"),
@@ -794,6 +1003,9 @@ CASES = [
     ("check_09_2", (196, 3919, 3919), False, "the last step at 0.1"),
     ("check_09_2", (196, 3920, 20), False, "its milestone is a step number"),
     ("check_09_2", (196, 3920.5, 3920), False, "whole batches"),
+    ("check_09_2", np.array([196, 3920, 3920]), True, "also the per-batch milestone"),
+    ("check_09_2", torch.tensor([196, 3920, 3920]), True, "also the per-batch milestone"),
+    ("check_09_2", torch.tensor([195, 3900, 3900]), False, "round up"),
     # ch10-table
     ("check_10_1", _table(), True, "sample standard deviations"),
     ("check_10_1", lambda folder: _table()(str(folder)), True, "sample standard deviations"),
@@ -801,6 +1013,15 @@ CASES = [
     ("check_10_1", _table(sample=False), False, "statistics.pstdev"),
     ("check_10_1", _table(skip_non_results=False), False, "skip those that are not results"),
     ("check_10_1", {"cosine": (0.83, 0.03)}, False, "a function table(folder)"),
+    ("check_10_1", _table_lists, True, "sample standard deviations"),
+    ("check_10_1", _table_crash(), False, "raised TypeError: list indices must be integers or slices, not str "
+     "while reading notes.json"),
+    ("check_10_1", _table_crash(), False, "notes.json is not a result"),
+    ("check_10_1", _table_crash(key="test_accuracy"), False, "raised KeyError: 'test_accuracy' while reading "
+     "cosine-seed0.json"),
+    ("check_10_1", _table_crash(key="test_accuracy"), False,
+     "your function raised it at `runs[result[\"recipe\"], result[\"seed\"]] = result[\"final\"][key]`"),
+    ("check_10_1", _table_crash(pattern="s*"), False, "summary.md is not JSON"),
     # ch10-plateau
     ("check_10_2", (4, 5), True, "a run needs 5 epochs"),
     ("check_10_2", [np.int64(4), 5.0], True, "a run needs 5 epochs"),
@@ -808,6 +1029,9 @@ CASES = [
     ("check_10_2", (5, 5), False, "after the third bad epoch"),
     ("check_10_2", (4, 4), False, "the run needs epochs 0 to 4"),
     ("check_10_2", "four", False, "a pair (epoch_after_which_it_is_reduced"),
+    ("check_10_2", np.array([4, 5]), True, "a run needs 5 epochs"),
+    ("check_10_2", torch.tensor([4, 5]), True, "a run needs 5 epochs"),
+    ("check_10_2", np.array([3, 5]), False, "counted from the last improvement"),
 ]
 
 
@@ -823,6 +1047,7 @@ def test_verdict(case, capsys):
     out = capsys.readouterr().out
     # Verdicts are wrapped to the page's width: compare with the line breaks folded.
     assert " ".join(text.split()) in " ".join(out.split())
+    assert max(len(line) for line in out.splitlines()) <= 78, "a verdict must fit the page's code column"
     if accepted:
         assert out.startswith("Correct.")
     else:
@@ -899,3 +1124,33 @@ def test_reference_computations_restore_the_thread_count():
     before = torch.get_num_threads()
     assert exercises.check_02_3(20)
     assert torch.get_num_threads() == before
+
+
+def test_expected_and_received_never_look_alike():
+    from lrcourse.classroom.exercises._common import show_both
+
+    assert show_both(0.05, 0.05) == ("0.05", "0.05")
+    expected, received = show_both(0.05, torch.tensor(0.05))
+    assert expected != received and received == repr(torch.tensor(0.05).item())
+    assert show_both(0.05, 0.3) == ("0.05", "0.3")
+
+
+def test_the_atomic_check_restores_what_it_patches(capsys):
+    answer = _from_os(SAVE_FROM_OS)
+    names = answer.__globals__
+    before = (os.fsync, os.replace, names["fsync"], names["replace"])
+    assert before[2] is os.fsync and before[3] is os.replace
+    assert exercises.check_08_3(answer)
+    assert (os.fsync, os.replace, names["fsync"], names["replace"]) == before
+    assert exercises.check_08_3(save_atomic)  # os.fsync, through the module
+    assert (os.fsync, os.replace) == before[:2]
+
+
+def test_pairs_are_read_without_numpy(monkeypatch, capsys):
+    """The shared helpers look NumPy up in sys.modules: without it, lists, tuples and tensors still work."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "numpy", None)
+    assert exercises.check_01_3((88, 51))
+    assert exercises.check_01_3(torch.tensor([88, 51]))
+    assert exercises.check_08_2((torch.tensor(False), 50))

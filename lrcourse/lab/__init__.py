@@ -7,7 +7,7 @@ import the library; the library never imports the lab, and the lab never imports
 * data -- :mod:`~lrcourse.lab.data` (CIFAR-10, the synthetic stand-in, ``TensorLoader``);
 * models -- :mod:`~lrcourse.lab.models` (``build_model(name)``);
 * one run -- :mod:`~lrcourse.lab.train` (the loop, ``train(...) -> History``, its parts in
-  :mod:`~lrcourse.lab.train_loop`), :mod:`~lrcourse.lab.history`, :mod:`~lrcourse.lab.history_plots`,
+  :mod:`~lrcourse.lab.training_run`), :mod:`~lrcourse.lab.history`, :mod:`~lrcourse.lab.history_plots`,
   :mod:`~lrcourse.lab.divergence`, :mod:`~lrcourse.lab.checkpoint` (exact save and resume);
 * experiments -- :mod:`~lrcourse.lab.recipes` (schedules at an equal budget, the optimizers),
   :mod:`~lrcourse.lab.providers` (the data of a run), :mod:`~lrcourse.lab.runs` (``run_one``),

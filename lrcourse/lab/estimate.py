@@ -38,7 +38,7 @@ def seconds_per_step(
 ) -> float:
     """Median seconds of one training step of ``model`` on ``run_data``'s first batches.
 
-    ``run_data`` is a ``RunData`` (see ``lrcourse.experiments``). Up to ``steps`` steps are timed
+    ``run_data`` is a ``RunData`` (see :mod:`lrcourse.lab.providers`). Up to ``steps`` steps are timed
     after one warm-up step, fewer (at least two) once ``budget`` seconds have passed; batches are
     reused if an epoch has fewer. The model is thrown away.
     """

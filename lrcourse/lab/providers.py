@@ -24,7 +24,7 @@ __all__ = ["CIFAR10_TRAIN_IMAGES", "RunData", "cifar_data", "random_data"]
 
 @dataclass
 class RunData:
-    """The data of one run: see :func:`lrcourse.train.train` for the two batch callables.
+    """The data of one run: see :func:`lrcourse.lab.train` for the two batch callables.
 
     Attributes:
         train_batches: ``train_batches(epoch, start)`` -> training batches of ``epoch`` from ``start``.
@@ -118,7 +118,7 @@ def cifar_data(
     url: str | None = None,
     progress: bool | None = None,
 ) -> Callable[[int], RunData]:
-    """A provider of CIFAR-10 (or the synthetic stand-in) from :mod:`lrcourse.data`.
+    """A provider of CIFAR-10 (or the synthetic stand-in) from :mod:`lrcourse.lab.data`.
 
     The training split is cut once into ``50 000 - val_size`` training and ``val_size``
     validation images (fixed split, seed 0, the same for every run of a sweep); the test split is

@@ -1,7 +1,7 @@
 """Result files of a sweep: where they go, how they are checked, and the summary table.
 
 One run (a recipe with a seed) gives one JSON file, ``<out>/<recipe>-seed<seed>.json``, of format
-``lrcourse-run/1`` (``lrcourse.experiments.run_one`` documents the fields). A folder of results is
+``lrcourse-run/1`` (:func:`lrcourse.lab.runs.run_one` documents the fields). A folder of results is
 read by its **contents**, not its file names: ``scan_results()`` checks every ``*.json`` file
 (:func:`read_result`) and keeps one result per ``(recipe, seed)``. A copy of a result -- a manual
 backup, a file-sync tool's ``constant-seed0 (conflicted copy).json`` -- is therefore counted once,

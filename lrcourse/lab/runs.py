@@ -98,7 +98,7 @@ def run_one(
     optimizer and applies to weights only (:func:`lrcourse.param_groups.decay_groups`). The result holds ``format``,
     ``recipe``, ``seed``, ``config`` (every setting above, and the data's description),
     ``versions`` (python, torch, torchvision, lrcourse), ``device``, ``git_commit`` and ``git_dirty`` (the package's files differ from that commit; both None outside
-    a git checkout), ``wall_time`` (s), ``history`` (:meth:`lrcourse.history.History.to_dict`), ``final`` (the
+    a git checkout), ``wall_time`` (s), ``history`` (:meth:`lrcourse.lab.history.History.to_dict`), ``final`` (the
     last epoch's ``val_loss``/``val_acc`` and the test split's ``test_loss``/``test_acc``; a
     diverged run is evaluated as it ended) and ``diverged``.
 

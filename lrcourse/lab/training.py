@@ -44,12 +44,11 @@ stopped by noise. On a GPU the stop can come up to ``check_every - 1`` steps aft
 **Where the parts live.** This module checks the arguments and drives the loop; the loop's
 parts are the methods of :class:`lrcourse.lab.training_run.Run` (one batch, the host copy and
 divergence check, the end of an epoch, saving and resuming). The divergence monitor is in
-:mod:`lrcourse.lab.divergence`, :func:`~lrcourse.evaluation.evaluate` in :mod:`lrcourse.evaluation`, the schedule's
-signature in :mod:`lrcourse.scheduler_settings` (which :mod:`lrcourse.resume` reads too), the
-device and precision (``pick_device``, ``pick_precision``, ``PRECISIONS``, autocast, the gradient
-scaler) in :mod:`lrcourse.device`, and :class:`History` in :mod:`lrcourse.lab.history`. ``History``,
-``evaluate``, ``schedule_signature`` and the device helpers are re-exported here, so
-``from lrcourse.lab.training import History`` works.
+:mod:`lrcourse.lab.divergence` and :class:`History` in :mod:`lrcourse.lab.history`. From the
+library come :func:`~lrcourse.evaluation.evaluate`, the schedule's signature
+(:mod:`lrcourse.scheduler_settings`, which :mod:`lrcourse.resume` reads too) and the device and
+precision (``pick_device``, ``pick_precision``, ``PRECISIONS``, autocast, the gradient scaler, in
+:mod:`lrcourse.device`). Import the loop as ``from lrcourse.lab import train``.
 """
 
 from __future__ import annotations

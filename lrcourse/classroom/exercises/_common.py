@@ -10,10 +10,13 @@ import contextlib
 import functools
 import math
 import numbers
+import sys
 import textwrap
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 import torch
@@ -47,14 +50,15 @@ def guarded(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
 
 
 def passed(message: str) -> bool:
-    print(f"Correct. {message}")
+    print(textwrap.fill(f"Correct. {message}", width=78, break_on_hyphens=False))
     return True
 
 
 def failed(expected: str, received: str, hint: str) -> bool:
     """Print what was expected, what was received and the likely mistake; return ``False``."""
-    print(textwrap.fill(f"Not yet. Expected {expected}; received {received}.", width=78))
-    print(textwrap.fill(f"Hint: {hint}", width=78))
+    # Not broken at hyphens: a file name such as cosine-seed0.json stays whole.
+    print(textwrap.fill(f"Not yet. Expected {expected}; received {received}.", width=78, break_on_hyphens=False))
+    print(textwrap.fill(f"Hint: {hint}", width=78, break_on_hyphens=False))
     return False
 
 
@@ -66,7 +70,11 @@ def _describe(value: Any) -> str:
     text = repr(value)
     if len(text) > 60:
         text = text[:57] + "..."
-    return f"{text} (a {type(value).__name__})"
+    kind = type(value)
+    # A NumPy or torch type is named with its module: np.False_ is "a numpy.bool", not "a bool".
+    module = kind.__module__.split(".")[0]
+    name = kind.__name__ if module == "builtins" else f"{module}.{kind.__name__}"
+    return f"{text} ({'an' if name[0] in 'aeiou' else 'a'} {name})"
 
 
 def show(value: Any) -> str:
@@ -76,6 +84,18 @@ def show(value: Any) -> str:
     if isinstance(value, numbers.Integral):
         return str(int(value))
     return f"{float(value):.6g}"
+
+
+def show_both(expected: Any, received: Any) -> tuple[str, str]:
+    """``expected`` and ``received`` as :func:`show` writes them, in full where they would look alike.
+
+    A float32 0.05 is 0.05000000074505806: "expected 0.05; received 0.05" would be a riddle.
+    """
+    x, y = as_real(expected), as_real(received)
+    a, b = show(expected if x is None else x), show(received if y is None else y)
+    if a == b and x is not None and y is not None and x != y:
+        a, b = repr(x), repr(y)
+    return a, b
 
 
 def show_lrs(values: Sequence[float], limit: int = 8) -> str:
@@ -106,9 +126,38 @@ def as_int(value: Any) -> int | None:
     return int(real)
 
 
+def is_ndarray(value: Any) -> bool:
+    """Whether ``value`` is a NumPy array (NumPy is not imported for it: no NumPy, no arrays)."""
+    numpy = sys.modules.get("numpy")
+    return numpy is not None and isinstance(value, numpy.ndarray)
+
+
+def as_bool(value: Any) -> bool | None:
+    """``value`` as a bool if it is one: ``True``, ``np.True_``, a one-element bool tensor or array.
+
+    Numbers (0, 1) and strings ("no") are not bools: ``None``.
+    """
+    if isinstance(value, bool):
+        return value
+    numpy = sys.modules.get("numpy")
+    if numpy is not None and isinstance(value, numpy.bool_):
+        return bool(value)
+    if isinstance(value, torch.Tensor) and value.dtype == torch.bool and value.numel() == 1:
+        return bool(value.item())
+    if is_ndarray(value) and value.dtype == bool and value.size == 1:
+        return bool(value.item())
+    return None
+
+
 def as_tuple(answer: Any, size: int) -> tuple[Any, ...] | None:
-    """``answer`` as a tuple of ``size`` items if it is a list or tuple of that length, else ``None``."""
+    """``answer`` as a tuple of ``size`` items, else ``None``.
+
+    A list, a tuple, a 1-D NumPy array or a 1-D tensor of that length: its items are then NumPy
+    scalars or 0-d tensors, which :func:`as_real` and :func:`as_int` read.
+    """
     if isinstance(answer, (list, tuple)) and len(answer) == size:
+        return tuple(answer)
+    if (isinstance(answer, torch.Tensor) or is_ndarray(answer)) and answer.ndim == 1 and len(answer) == size:
         return tuple(answer)
     return None
 
@@ -123,8 +172,10 @@ def as_numbers(answer: Any, size: int, convert: Callable[[Any], Any]) -> tuple[A
 
 
 def as_int_set(answer: Any) -> set[int] | None:
-    """A collection of whole numbers (list, tuple, set, range) as a set, else ``None``."""
+    """A collection of whole numbers (list, tuple, set, range, 1-D array or tensor) as a set, else ``None``."""
     if isinstance(answer, (str, bytes, dict)) or not isinstance(answer, Iterable):
+        return None
+    if (isinstance(answer, torch.Tensor) or is_ndarray(answer)) and answer.ndim != 1:
         return None
     values = [as_int(v) for v in answer]
     if any(v is None for v in values):
@@ -160,6 +211,47 @@ def one_thread() -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def _namespaces(answer: Any) -> list[dict[str, Any]]:
+    """The module globals the answer's code reads names from (its own, a partial's or a method's)."""
+    items = (answer, getattr(answer, "func", None), getattr(answer, "__func__", None))
+    found = {id(g): g for g in (getattr(item, "__globals__", None) for item in items) if isinstance(g, dict)}
+    return list(found.values())
+
+
+@contextlib.contextmanager
+def counting_calls(answer: Any, module: ModuleType, kinds: Mapping[str, str]) -> Iterator[Counter[str]]:
+    """Count the calls of ``module``'s functions named in ``kinds`` (name -> what it counts as).
+
+    However the answer calls them: ``module.name`` itself is patched, and so is every name in the
+    answer's module globals bound to the same function (``from os import fsync as sync``). All are
+    restored afterwards.
+    """
+    calls: Counter[str] = Counter()
+    real = {name: getattr(module, name) for name in kinds if hasattr(module, name)}
+
+    def counting(name: str) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            calls[kinds[name]] += 1
+            return real[name](*args, **kwargs)
+
+        return wrapper
+
+    wrappers = {name: counting(name) for name in real}
+    patched = [(namespace, key, value) for namespace in _namespaces(answer) for key, value in namespace.items()
+               if any(value is function for function in real.values())]
+    try:
+        for namespace, key, value in patched:
+            namespace[key] = next(wrappers[name] for name, function in real.items() if value is function)
+        for name, wrapper in wrappers.items():
+            setattr(module, name, wrapper)
+        yield calls
+    finally:
+        for name, function in real.items():
+            setattr(module, name, function)
+        for namespace, key, value in patched:
+            namespace[key] = value
 
 
 @dataclass

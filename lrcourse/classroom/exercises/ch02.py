@@ -208,7 +208,7 @@ def check_02_4(answer: Any) -> bool:
                               "first, then write them all.")
             if bad is not None and repr(bad) not in str(error) and f"{bad:g}" not in str(error):
                 return failed(f"a message that shows the bad value {shown}", f"ValueError({str(error)!r})",
-                              f"name the value in the message, e.g. f\"... got {{value!r}}\".")
+                              "name the value in the message, e.g. f\"... got {value!r}\".")
             continue
         except Exception as error:  # noqa: BLE001
             return failed(f"ValueError for lr={value!r}", f"{type(error).__name__}: {error}",
@@ -220,6 +220,7 @@ def check_02_4(answer: Any) -> bool:
         elif bad is not None and bad < 0:
             hint = "negative rates make the optimizer climb the loss: reject values below 0."
         else:
-            hint = "NaN and infinities compare False with everything, so `value < 0` lets them through: use math.isfinite."
+            hint = ("NaN compares False with everything, so `value < 0` lets it through, and an infinity passes "
+                    "`value > 0` and `value >= 0` checks: test math.isfinite(value) as well.")
         return failed(f"ValueError for lr={value!r}", f"no error, rates now {_rates(optimizer)}", hint)
     return passed("It sets one or per-group rates, and rejects bad values without changing anything.")

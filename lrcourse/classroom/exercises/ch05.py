@@ -192,7 +192,11 @@ def check_05_4(answer: Any) -> bool:
         if got[patience] == set(want[patience]):
             continue
         received = f"patience={patience}: {sorted(got[patience])}"
-        if got[patience] == {e + 1 for e in want[patience]}:
+        other = next((p for p in PATIENCES if p != patience and got[patience] == set(want[p])), None)
+        if other is not None:
+            hint = (f"the patience keys are swapped: under key {patience} you gave the cuts of patience={other}. "
+                    f"Key each list by the patience of its run: {{1: ..., 3: ..., 8: ...}}.")
+        elif got[patience] == {e + 1 for e in want[patience]}:
             hint = ("those are the first epochs at the lower rate; the cut happens after the epoch before: "
                     "e - 1 where run.epoch_lr[e] < run.epoch_lr[e - 1].")
         else:

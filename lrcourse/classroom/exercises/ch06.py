@@ -33,6 +33,7 @@ __all__ = ["check_06_1", "check_06_2", "check_06_3", "check_06_4"]
 BATCHES, EPOCHS, ACCUM = 20, 3, 2
 OPTIMIZER_STEPS = EPOCHS * steps_per_epoch(BATCHES, 1, grad_accum_steps=ACCUM)
 FORM_06_1 = "the list of rates your fixed loop trained at, one per optimizer step"
+REL = 1e-6  # the rates may come back as a float32 tensor
 
 
 def _one_cycle(total: int, steps: int) -> list[float]:
@@ -45,7 +46,7 @@ def check_06_1(answer: Any) -> bool:
 
     The learning rate of each ``optimizer.step()`` of the fixed loop, in order (``used`` in the
     solution): 30 rates, those of ``OneCycleLR(max_lr=1.0)`` over 30 optimizer steps, within
-    1e-9 relative, ending near zero.
+    1e-6 relative (rates kept in a float32 tensor count), ending near zero.
     """
     if not_attempted(answer, FORM_06_1):
         return False
@@ -63,18 +64,24 @@ def check_06_1(answer: Any) -> bool:
         return failed(expected, received, "record the rate at each optimizer.step(), not at every micro-batch.")
     if len(got) != OPTIMIZER_STEPS:
         return failed(expected, received, f"the loop makes {OPTIMIZER_STEPS} optimizer steps (one every {ACCUM} batches).")
-    if first_difference(got, want) is None:
+    if first_difference(got, want, REL) is None:
         return passed(f"{OPTIMIZER_STEPS} optimizer steps, peak 1.0, last rate {want[-1]:.1e}: the cycle completes.")
     long = _one_cycle(EPOCHS * BATCHES, EPOCHS * BATCHES)
-    if first_difference(got, long[:OPTIMIZER_STEPS]) is None:
+    if first_difference(got, long[:OPTIMIZER_STEPS], REL) is None:
         hint = (f"total_steps counts batches ({EPOCHS * BATCHES}), but the scheduler should step with the optimizer, "
                 f"{OPTIMIZER_STEPS} times: the cycle stops half-way.")
-    elif first_difference(got, long[ACCUM - 1::ACCUM]) is None:
+    elif first_difference(got, long[ACCUM - 1::ACCUM], REL) is None:
         hint = "the scheduler still steps on every micro-batch: step it right after each optimizer.step()."
+    elif first_difference(got[:-1], want[1:], REL) is None:
+        hint = ("your rates are shifted by one step, each the rate of the *next* optimizer step: record the "
+                "rate just before optimizer.step() (the rate that step trains at), and step the scheduler after it.")
+    elif first_difference(got[1:], want[:-1], REL) is None:
+        hint = ("your rates are shifted by one step, each the rate of the *previous* optimizer step: record "
+                "the rate of each optimizer step just before its optimizer.step() (the rate it trains at).")
     elif len({round(v, 12) for v in got}) <= EPOCHS:
         hint = "scheduler.step(epoch) pins the schedule to the epoch number: call scheduler.step() without an argument."
     else:
-        step = first_difference(got, want)
+        step = first_difference(got, want, REL)
         hint = f"from optimizer step {step} your rates differ: build OneCycleLR with total_steps={OPTIMIZER_STEPS}."
     return failed(expected, received, hint)
 

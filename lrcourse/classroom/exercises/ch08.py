@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import math
 import os
 import tempfile
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +15,8 @@ from torch import nn
 from torch.optim import lr_scheduler as sched
 
 from ...lab.history import History
-from ._common import as_int, failed, guarded, names_of, not_attempted, one_thread, passed, wrong_form
+from ._common import (as_bool, as_int, as_tuple, counting_calls, failed, guarded, names_of, not_attempted, one_thread,
+                      passed, wrong_form)
 
 __all__ = ["check_08_1", "check_08_2", "check_08_3", "check_08_4"]
 
@@ -36,22 +35,6 @@ class _FailsHalfway:
         raise RuntimeError("simulated failure halfway through the save")
 
 
-@contextlib.contextmanager
-def _counting_fsync() -> Iterator[list[int]]:
-    calls: list[int] = []
-    real = os.fsync
-
-    def fsync(fd: Any) -> None:
-        calls.append(1)
-        real(fd)
-
-    os.fsync = fsync
-    try:
-        yield calls
-    finally:
-        os.fsync = real
-
-
 def _load_step(path: Path) -> Any:
     try:
         return torch.load(path, weights_only=True)["step"].item()
@@ -67,7 +50,8 @@ def check_08_3(answer: Any) -> bool:
     loads with ``torch.load(path, weights_only=True)``, written through ``os.fsync``; a second
     save whose state fails to pickle halfway must raise, leave the first checkpoint intact and no
     temporary file behind, and must have written its temporary file in the target's folder
-    (``os.replace`` is atomic only within one file system).
+    (``os.replace`` is atomic only within one file system). ``os.fsync`` counts however it is
+    called (``os.fsync``, or ``fsync`` after ``from os import fsync``; ``os.fdatasync`` too).
     """
     if not_attempted(answer, FORM_08_3):
         return False
@@ -76,37 +60,46 @@ def check_08_3(answer: Any) -> bool:
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         target = folder / "checkpoint.pt"
-        with _counting_fsync() as calls:
+        with counting_calls(answer, os, {"fsync": "fsync", "fdatasync": "fsync", "replace": "replace",
+                                         "rename": "replace"}) as calls:
             try:
                 answer({"step": torch.tensor(50)}, target)
             except Exception as error:  # noqa: BLE001
                 return failed("a first save that succeeds", f"{type(error).__name__}: {error}",
                               "save_atomic(state, path) takes the state dict and the target path.")
-        files = sorted(p.name for p in folder.iterdir())
-        if files != [target.name]:
-            hint = ("nothing was written at path." if target.name not in files else
-                    "a temporary file was left behind: os.replace it onto the target once it is written.")
-            return failed(f"only {target.name} in the folder", str(files), hint)
-        if _load_step(target) != 50:
-            return failed("a file that torch.load reads back as step 50", str(_load_step(target)),
-                          "write the state with torch.save into the temporary file, then replace the target.")
-        if not calls:
+            first = {"fsync": calls["fsync"], "replace": calls["replace"]}
+            files = sorted(p.name for p in folder.iterdir())
+            if files != [target.name]:
+                hint = ("nothing was written at path." if target.name not in files else
+                        "a temporary file was left behind: os.replace it onto the target once it is written.")
+                return failed(f"only {target.name} in the folder", str(files), hint)
+            if _load_step(target) != 50:
+                return failed("a file that torch.load reads back as step 50", str(_load_step(target)),
+                              "write the state with torch.save into the temporary file, then replace the target.")
+            poison = _FailsHalfway(folder)
+            try:
+                answer({"step": torch.tensor(60), "oops": poison}, target)
+            except Exception:  # noqa: BLE001 - any error is the right outcome here
+                raised = True
+            else:
+                raised = False
+        # The gravest mistake first: a save that writes onto the target destroys the old checkpoint.
+        step = _load_step(target)
+        if step != 50:
+            how = ("the target was overwritten in place" if not first["replace"] else
+                   "the target was overwritten before the write had succeeded")
+            damaged = f"a damaged checkpoint ({step.split(':')[0]} on torch.load)" if isinstance(step, str) else \
+                f"a checkpoint of step {step}"
+            return failed("the previous checkpoint intact (step 50) after a failed save", damaged,
+                          f"{how}, so a crash mid-write destroys the old checkpoint: write a temporary "
+                          "file next to it, then os.replace it onto the target only once it is complete.")
+        if not raised:
+            return failed("the failing save to raise", "no error",
+                          "let the error propagate after cleaning up: a caller must know the save failed.")
+        if not first["fsync"]:
             return failed("os.fsync before os.replace", "no call of os.fsync",
                           "flush and os.fsync the temporary file before os.replace: otherwise a crash can leave "
                           "an empty file under the target's name.")
-        poison = _FailsHalfway(folder)
-        try:
-            answer({"step": torch.tensor(60), "oops": poison}, target)
-        except Exception:  # noqa: BLE001 - any error is the right outcome here
-            pass
-        else:
-            return failed("the failing save to raise", "no error",
-                          "let the error propagate after cleaning up: a caller must know the save failed.")
-        step = _load_step(target)
-        if step != 50:
-            return failed("the previous checkpoint intact (step 50)", str(step),
-                          "the target was overwritten before the write had succeeded: write a temporary "
-                          "file and os.replace it onto the target only at the end.")
         left = sorted(p.name for p in folder.iterdir() if p.name != target.name)
         if left:
             return failed("no temporary file after the failed save", str(left),
@@ -200,7 +193,7 @@ def check_08_1(answer: Any) -> bool:
         return wrong_form("a function exact(a, b)", answer)
     run = _toy_run()
     same = answer(run, copy.deepcopy(run))
-    if same is not True and not (isinstance(same, (bool, torch.Tensor)) and bool(same)):
+    if as_bool(same) is not True and not (isinstance(same, torch.Tensor) and bool(same)):
         return failed("True for two copies of one run", repr(same),
                       "compare the values, not the objects: torch.equal on each tensor of "
                       "state_dict(), and == on the history lists.")
@@ -227,11 +220,12 @@ def check_08_2(answer: Any) -> bool:
     """
     if not_attempted(answer, FORM_08_2):
         return False
-    if not (isinstance(answer, (list, tuple)) and len(answer) == 2):
+    pair = as_tuple(answer, 2)
+    if pair is None:
         return wrong_form("a pair (exact, first_step), e.g. (True, None)", answer)
-    exact, first = answer
-    if not isinstance(exact, bool):
-        return wrong_form("exact as True or False", exact)
+    exact, first = as_bool(pair[0]), pair[1]
+    if exact is None:
+        return wrong_form("exact as True or False", pair[0])
     step = None if first is None else as_int(first)
     if first is not None and step is None:
         return wrong_form("first_step as a whole number, or None", first)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import linecache
 import math
+import os
 import statistics
+import sysconfig
 import tempfile
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +46,48 @@ def _want() -> dict[str, tuple[float, float]]:
     return {r: (statistics.fmean(a), statistics.stdev(a) if len(a) > 1 else 0.0) for r, a in _RUNS.items()}
 
 
+# Python's own code and installed packages: the line that raised is looked for outside them.
+_LIBRARIES = tuple({sysconfig.get_paths()[key] for key in ("stdlib", "purelib", "platlib")})
+
+
+def _where(error: BaseException, folder: Path) -> tuple[str | None, str | None]:
+    """The file of ``folder`` the answer was reading when it raised, and the line of code, if known."""
+    reading = line = None
+    for frame, lineno in reversed(list(traceback.walk_tb(error.__traceback__))):  # innermost first
+        filename = frame.f_code.co_filename
+        if line is None and filename != __file__ and not filename.startswith(_LIBRARIES):  # the answer's code
+            line = linecache.getline(filename, lineno).strip() or None
+        for value in list(frame.f_locals.values()) if reading is None else ():
+            if isinstance(value, (str, os.PathLike)) and len(os.fspath(value)) < 4096:
+                with contextlib.suppress(TypeError, ValueError, OSError):
+                    path = Path(value)
+                    if path.parent.resolve() == folder.resolve() and path.is_file():
+                        reading = path.name
+    return reading, line
+
+
+def _crashed(error: Exception, folder: Path, expected: str) -> bool:
+    """The verdict on a table(folder) of the right form that raised: what it raised, and where."""
+    reading, line = _where(error, folder)
+    what = f"{type(error).__name__}: {error}" + (f" while reading {reading}" if reading else "")
+    where = f" at `{line}`" if line else ""
+    if reading == "notes.json":
+        hint = ("notes.json is not a result (it holds a JSON list): skip a file whose content is not a "
+                "dict with a 'final' entry.")
+    elif reading == "summary.md":
+        hint = "summary.md is not JSON: read only the folder's *.json files."
+    elif reading is not None:
+        hint = (f"{reading} is a result: a dict with result['recipe'], result['seed'] and the accuracy in "
+                "result['final']['test_acc']; check how your code reads it.")
+    elif len(list(traceback.walk_tb(error.__traceback__))) == 1:  # raised by the call itself
+        return failed(expected, f"calling table(folder) raised {what}",
+                      "it is called with one argument, the folder (a Path; a str works too).")
+    else:
+        hint = ("A folder can hold files that are not results (a notes.json, a summary.md) and copies of "
+                "results: check that your code skips them.")
+    return failed(expected, f"table(folder) raised {what}", f"your function raised it{where}. {hint}")
+
+
 @guarded
 def check_10_1(answer: Any) -> bool:
     """Exercise ch10-table. Answer: a function ``table(folder) -> {recipe: (mean, std)}``.
@@ -60,7 +107,10 @@ def check_10_1(answer: Any) -> bool:
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         _write_folder(folder)
-        got = answer(folder)
+        try:
+            got = answer(folder)
+        except Exception as error:  # noqa: BLE001 - the student's code may raise anything
+            return _crashed(error, folder, expected)
     if not isinstance(got, dict):
         return wrong_form("a dict {recipe: (mean, std)}", got)
     if set(got) != set(want):
