@@ -23,7 +23,15 @@ book: $(STAMP)
 	$(VENV)/bin/jupyter-book build . $(BUILD_FLAGS)
 	@echo "Site built: _build/html/index.html"
 
-unit: $(STAMP)
+# The real data the experiments and their tests use: Debian's dataset-fashion-mnist package puts
+# the official Fashion-MNIST files here (tests/test_fashion_mnist.py reads them).
+FASHION_MNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+$(FASHION_MNIST):
+	@command -v apt-get >/dev/null || { echo "Fashion-MNIST is missing: install Debian's dataset-fashion-mnist (or run on Debian/Ubuntu)"; exit 1; }
+	apt-get install -y -qq dataset-fashion-mnist >/dev/null || \
+	    { apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist >/dev/null; }
+
+unit: $(STAMP) $(FASHION_MNIST)
 	$(PY) -m pytest tests
 
 # The unit tests under the oldest torch that pyproject.toml admits (with its torchvision), from

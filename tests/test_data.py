@@ -558,7 +558,7 @@ def test_loader_validation():
         TensorLoader((images, labels), 0, device="cpu")
     with pytest.raises(ValueError, match="pad_mode must be one of 'reflect', 'zeros'"):
         TensorLoader((images, labels), 4, device="cpu", pad_mode="edge")
-    with pytest.raises(TypeError, match="data must be a CIFAR10Split or an"):
+    with pytest.raises(TypeError, match="data must be a CIFAR10Split, a FashionMNISTSplit or an"):
         TensorLoader(images, 4, device="cpu")
     with pytest.raises(ValueError, match="images must be a uint8 tensor"):
         TensorLoader((images.float(), labels), 4, device="cpu")

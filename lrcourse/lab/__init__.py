@@ -4,7 +4,8 @@ Install with ``pip install "lrcourse[lab]"`` (torchvision, matplotlib, NumPy, tq
 import the library; the library never imports the lab, and the lab never imports
 :mod:`lrcourse.classroom`. Inside, each module sits above the ones it uses, with no circle:
 
-* data -- :mod:`~lrcourse.lab.data` (CIFAR-10, the synthetic stand-in, ``TensorLoader``);
+* data -- :mod:`~lrcourse.lab.data` (Fashion-MNIST, CIFAR-10, the synthetic stand-in,
+  ``TensorLoader``);
 * models -- :mod:`~lrcourse.lab.models` (``build_model(name)``);
 * one run -- :mod:`~lrcourse.lab.train` (the loop, ``train(...) -> History``, its parts in
   :mod:`~lrcourse.lab.training_run`), :mod:`~lrcourse.lab.history`, :mod:`~lrcourse.lab.history_plots`,
@@ -24,9 +25,11 @@ The names below are the lab's API::
 from .checkpoint import CheckpointError, ConfigMismatchError, load_checkpoint, save_checkpoint
 from .data import (
     CIFAR10Split,
+    FashionMNISTSplit,
     TensorLoader,
     data_source,
     load_cifar10,
+    load_fashion_mnist,
     seed_dataloader,
     standard_dataloader,
     train_val_split,
@@ -45,6 +48,7 @@ from .training import skip_batches, train
 __all__ = [
     "CIFAR10Split",
     "CheckpointError",
+    "FashionMNISTSplit",
     "ConfigMismatchError",
     "History",
     "MODEL_NAMES",
@@ -59,6 +63,7 @@ __all__ = [
     "data_source",
     "load_checkpoint",
     "load_cifar10",
+    "load_fashion_mnist",
     "load_results",
     "make_recipe",
     "plot_history",

@@ -1,6 +1,10 @@
-"""CIFAR-10, real or synthetic, and a loader that keeps the whole split on the device.
+"""CIFAR-10 (real or synthetic), Fashion-MNIST, and a loader that keeps the whole split on the device.
 
-Two sources share one on-disk format and one parser:
+Fashion-MNIST (:mod:`lrcourse.lab.data.fashion_mnist`) is the real data of the experiments' cpu
+size: :func:`load_fashion_mnist` finds the official files in a folder you name, torchvision's
+layout or Debian's package, or downloads them, and checks each by MD5.
+
+CIFAR-10's two sources share one on-disk format and one parser:
 
 * ``"cifar10"`` -- the real data set, downloaded from ``CIFAR10_URL``, checked against
   ``CIFAR10_MD5`` and extracted into ``<root>/cifar-10-batches-py`` (the folder
@@ -32,6 +36,8 @@ The modules, one job each:
   split, holding out a validation split;
 * :mod:`lrcourse.lab.data.synthetic` -- the stand-in: its rendering, and its measured accuracy with a
   small CNN under a few schedules;
+* :mod:`lrcourse.lab.data.fashion_mnist` -- Fashion-MNIST: where its files are, checking them,
+  downloading, loading a split;
 * :mod:`lrcourse.lab.data.loaders` -- :class:`TensorLoader` and the classic ``DataLoader`` pipelines.
 """
 
@@ -67,6 +73,13 @@ from .cifar10 import (  # noqa: F401
     load_cifar10,
     train_val_split,
 )
+from .fashion_mnist import (
+    FASHION_MNIST_CLASSES,
+    FashionMNISTError,
+    FashionMNISTSplit,
+    find_fashion_mnist,
+    load_fashion_mnist,
+)
 from .loaders import CIFAR10Dataset, TensorLoader, seed_dataloader, standard_dataloader
 from .synthetic import SYNTHETIC_CLASSES, write_synthetic_cifar10
 
@@ -81,6 +94,11 @@ __all__ = [
     "CIFAR10Dataset",
     "DataFileError",
     "DataUnavailableError",
+    "FASHION_MNIST_CLASSES",
+    "FashionMNISTError",
+    "FashionMNISTSplit",
+    "find_fashion_mnist",
+    "load_fashion_mnist",
     "TensorLoader",
     "data_source",
     "download_cifar10",

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 
 from ..._validate import check_bool, check_choice, check_int, check_real
 from .cifar10 import CIFAR10_MEAN, CIFAR10_STD, CIFAR10Split
+from .fashion_mnist import FASHION_MNIST_MEAN, FASHION_MNIST_STD, FashionMNISTSplit
 
 __all__ = ["CIFAR10Dataset", "TensorLoader", "seed_dataloader", "standard_dataloader"]
 
@@ -36,13 +37,21 @@ def _default_device() -> torch.device:
 
 
 def _images_labels(data: Any) -> tuple[torch.Tensor, torch.Tensor, str | None]:
-    if isinstance(data, CIFAR10Split):
+    if isinstance(data, (CIFAR10Split, FashionMNISTSplit)):
         return data.images, data.labels, data.source
     if isinstance(data, (tuple, list)) and len(data) == 2:
         return data[0], data[1], None
     raise TypeError(
-        f"data must be a CIFAR10Split or an (images, labels) pair (got data of type {type(data).__name__})"
+        "data must be a CIFAR10Split, a FashionMNISTSplit or an (images, labels) pair "
+        f"(got data of type {type(data).__name__})"
     )
+
+
+def _normalization(data: Any, channels: int) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """The data set's own mean and std: CIFAR-10's for colour images, Fashion-MNIST's for grey."""
+    if isinstance(data, FashionMNISTSplit):
+        return FASHION_MNIST_MEAN, FASHION_MNIST_STD
+    return (CIFAR10_MEAN, CIFAR10_STD) if channels == 3 else ((0.5,) * channels, (0.5,) * channels)
 
 
 class _EpochBatches:
@@ -66,17 +75,19 @@ class TensorLoader:
     a horizontal flip per image; each batch is then one gather from the padded images (crop and flip
     together), a conversion to float and a normalization. The batches are therefore a pure function
     of ``(seed, epoch, batch index)`` and are the same on every device. Memory: in training mode
-    ``2 x N x 3 x (H + 2 pad) x (W + 2 pad)`` bytes (480 MB for CIFAR-10's 50 000 images). In eval mode
+    ``2 x N x C x (H + 2 pad) x (W + 2 pad)`` bytes (480 MB for CIFAR-10's 50 000 images). In eval mode
     (``train=False``) there is no augmentation and the order is fixed.
 
-    Iterating yields ``(images, labels)``: float images ``B x 3 x 32 x 32`` (channels_last memory
+    Iterating yields ``(images, labels)``: float images ``B x C x H x W`` (channels_last memory
     format if asked) normalized with ``mean``/``std``, ``int64`` labels, both on ``device``. The
     loader counts its position: ``state_dict()`` saves ``epoch`` and the next batch index, and a
     loader restored with ``load_state_dict()`` continues with exactly the remaining batches.
     ``iter_epoch(epoch, start_batch)`` gives any part of any epoch without touching that state.
 
     Args:
-        data: A :class:`~lrcourse.lab.data.cifar10.CIFAR10Split` or an ``(images, labels)`` pair (``uint8`` ``N x 3 x H x W``).
+        data: A :class:`~lrcourse.lab.data.cifar10.CIFAR10Split`, a
+            :class:`~lrcourse.lab.data.fashion_mnist.FashionMNISTSplit` or an ``(images, labels)`` pair
+            (``uint8`` ``N x C x H x W``, C = 1 or 3).
         batch_size: Images per batch, >= 1.
         train: Shuffle and augment (True) or fixed order, no augmentation (False).
         seed: Seed of the order and the augmentation, >= 0.
@@ -87,7 +98,8 @@ class TensorLoader:
         drop_last: Drop the last incomplete batch.
         channels_last: Return images in ``torch.channels_last`` memory format.
         dtype: Floating dtype of the returned images.
-        mean, std: Per-channel normalization on the 0..1 scale.
+        mean, std: Per-channel normalization on the 0..1 scale; by default the data set's own
+            (CIFAR-10's for three channels, Fashion-MNIST's for a FashionMNISTSplit).
     """
 
     def __init__(
@@ -104,15 +116,16 @@ class TensorLoader:
         drop_last: bool = False,
         channels_last: bool = False,
         dtype: torch.dtype = torch.float32,
-        mean: tuple[float, float, float] = CIFAR10_MEAN,
-        std: tuple[float, float, float] = CIFAR10_STD,
+        mean: tuple[float, ...] | None = None,
+        std: tuple[float, ...] | None = None,
     ) -> None:
         images, labels, source = _images_labels(data)
         if not (
-            isinstance(images, torch.Tensor) and images.dtype == torch.uint8 and images.ndim == 4 and images.shape[1] == 3
+            isinstance(images, torch.Tensor) and images.dtype == torch.uint8 and images.ndim == 4
+            and images.shape[1] in (1, 3)
         ):
             raise ValueError(
-                "images must be a uint8 tensor N x 3 x H x W (got "
+                "images must be a uint8 tensor N x C x H x W with C = 1 or 3 (got "
                 f"{type(images).__name__} {getattr(images, 'dtype', '')} {tuple(getattr(images, 'shape', ()))})"
             )
         if not isinstance(labels, torch.Tensor) or labels.shape != (images.shape[0],) or labels.is_floating_point():
@@ -137,9 +150,13 @@ class TensorLoader:
         if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
             raise TypeError(f"dtype must be a floating torch.dtype (got dtype={dtype!r})")
         self.dtype = dtype
+        channels = int(images.shape[1])
+        default_mean, default_std = _normalization(data, channels)
+        mean = default_mean if mean is None else mean
+        std = default_std if std is None else std
         for name, value in (("mean", mean), ("std", std)):
-            if len(value) != 3:
-                raise ValueError(f"{name} must hold 3 values, one per channel (got {name}={value!r})")
+            if len(value) != channels:
+                raise ValueError(f"{name} must hold {channels} value(s), one per channel (got {name}={value!r})")
             for i, x in enumerate(value):
                 check_real(x, f"{name}[{i}]", low=0.0, low_open=(name == "std"))
         if self.drop_last and images.shape[0] < self.batch_size:
@@ -160,20 +177,20 @@ class TensorLoader:
                 images = images[:, :, rows][:, :, :, cols]
             elif self.pad:
                 images = F.pad(images, (self.pad,) * 4)
-            # The padded images, and a mirrored copy when flipping: F x N x 3 x (H+2p) x (W+2p).
+            # The padded images, and a mirrored copy when flipping: F x N x C x (H+2p) x (W+2p).
             images = torch.stack([images, images.flip(-1)] if self.flip else [images])
-            # A view with every crop as its own index: F x N x (2p+1) x (2p+1) x 3 x H x W. Indexing
+            # A view with every crop as its own index: F x N x (2p+1) x (2p+1) x C x H x W. Indexing
             # it with (flip, image, row offset, column offset) crops and flips a batch in one op.
             s = images.stride()
             span = 2 * self.pad + 1
             self._crops = images.as_strided(
-                (images.shape[0], self.n, span, span, 3, self.height, self.width),
+                (images.shape[0], self.n, span, span, channels, self.height, self.width),
                 (s[0], s[1], s[3], s[4], s[2], s[3], s[4]),
             )
         self.images = images.contiguous()
         # Normalization on the 0..255 scale: x * scale + shift.
-        mean_t = torch.tensor(mean, dtype=torch.float32, device=self.device).view(1, 3, 1, 1)
-        std_t = torch.tensor(std, dtype=torch.float32, device=self.device).view(1, 3, 1, 1)
+        mean_t = torch.tensor(mean, dtype=torch.float32, device=self.device).view(1, channels, 1, 1)
+        std_t = torch.tensor(std, dtype=torch.float32, device=self.device).view(1, channels, 1, 1)
         self._scale = 1.0 / (255.0 * std_t)
         self._shift = -mean_t / std_t
         self.epoch = 0
@@ -208,7 +225,7 @@ class TensorLoader:
         else:
             # In the mirrored copy, column offset ox of the original is 2 * pad - ox.
             ox = torch.where(flips, 2 * self.pad - ox, ox)
-            x = self._crops[flips.long(), idx, oy, ox]  # B x 3 x H x W, uint8
+            x = self._crops[flips.long(), idx, oy, ox]  # B x C x H x W, uint8
         # uint8 * float promotes to float: conversion and normalization in one kernel.
         x = torch.addcmul(self._shift, x, self._scale).to(self.dtype)
         if self.channels_last:
