@@ -243,7 +243,9 @@ def test_overflowing_loss_is_a_diverged_run_not_a_crash(tmp_path, capsys):
 
 
 def test_ctrl_c_ends_with_one_line_and_the_same_command_resumes(tmp_path, capsys):
-    args = ["sweep", "--recipes", "constant", "--seeds", "2", "--epochs", "3", "--model", "tiny", "--data", "random",
+    # 12 epochs: seed 0's checkpoint then exists for most of a second, so the polling below sees
+    # it even on a loaded machine (with 3, a busy CPU let the whole sweep finish unseen).
+    args = ["sweep", "--recipes", "constant", "--seeds", "2", "--epochs", "12", "--model", "tiny", "--data", "random",
             "--train-size", "256", "--batch-size", "16", "--device", "cpu", "--threads", "1", "--out", str(tmp_path),
             "--no-progress"]
     proc = subprocess.Popen([sys.executable, "-m", "lrcourse", *args], stdout=subprocess.PIPE,
@@ -261,5 +263,5 @@ def test_ctrl_c_ends_with_one_line_and_the_same_command_resumes(tmp_path, capsys
 
     status, out, _ = run_main(capsys, args)
     assert status == 0
-    assert re.search(r"\[1/2\] constant seed 0: training \(resuming after epoch [12]\)", out), out
+    assert re.search(r"\[1/2\] constant seed 0: training \(resuming after epoch \d+\)", out), out
     assert sorted(p.name for p in tmp_path.glob("*.json")) == ["constant-seed0.json", "constant-seed1.json"]
