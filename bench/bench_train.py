@@ -55,7 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.hardware import cpu_model, loadavg, synchronize  # noqa: E402
 from lrcourse import WarmupCosineLR  # noqa: E402
 from lrcourse.lab.data import TensorLoader  # noqa: E402
-from lrcourse.lab.models import MODEL_NAMES, build_model, count_parameters  # noqa: E402
+from lrcourse.lab.models import MODEL_INPUTS, MODEL_NAMES, build_model, count_parameters  # noqa: E402
 from lrcourse.steps import scaler_step  # noqa: E402
 from lrcourse import pick_device, pick_precision  # noqa: E402
 
@@ -302,7 +302,9 @@ def markdown(records: list[Record], hardware: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--models", nargs="+", choices=MODEL_NAMES, default=["airbench", "resnet9", "resnet18"],
+    # The colour nets: the images below are 3 x 32 x 32.
+    cifar_nets = [name for name in MODEL_NAMES if MODEL_INPUTS[name][0] == 3]
+    parser.add_argument("--models", nargs="+", choices=cifar_nets, default=["airbench", "resnet9", "resnet18"],
                         help="space-separated model names")
     parser.add_argument("--batch-size", type=int, default=512)
     parser.add_argument("--n-images", type=int, default=N_IMAGES, help="images per epoch")

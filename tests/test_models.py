@@ -4,7 +4,7 @@ import pytest
 import torch
 import torchvision
 
-from lrcourse.lab.models import MODEL_NAMES, build_model, count_parameters
+from lrcourse.lab.models import MODEL_INPUTS, MODEL_NAMES, build_model, count_parameters
 
 
 def conv(c_in, c_out, k, bias=False):
@@ -51,14 +51,17 @@ EXPECTED = {
     "seed_resnet": conv(3, 64, 7) + bn(64) + resnet18_stages_count() + 512 * 10 + 10,
     "small": airbench_count((16, 32, 32), 8),
     "tiny": airbench_count((8, 16, 16), 8),
+    # d2l's LeNet: two biased convolutions, three biased linear layers.
+    "lenet": conv(1, 6, 5, bias=True) + conv(6, 16, 5, bias=True) + (400 * 120 + 120) + (120 * 84 + 84) + (84 * 10 + 10),
+    "bncnn": conv(1, 16, 3) + bn(16) + conv(16, 32, 3) + bn(32) + conv(32, 64, 3) + bn(64) + 64 * 10 + 10,
 }
 # The numbers written in the docstrings and the module table.
 DOCUMENTED = {"airbench": 1_972_792, "resnet9": 6_573_120, "resnet18": 11_173_962,
-              "seed_resnet": 11_181_642, "small": 36_456, "tiny": 9_640}
+              "seed_resnet": 11_181_642, "small": 36_456, "tiny": 9_640, "lenet": 61_706, "bncnn": 24_058}
 
 
 def test_every_name_has_an_expected_count():
-    assert set(MODEL_NAMES) == set(EXPECTED) == set(DOCUMENTED)
+    assert set(MODEL_NAMES) == set(EXPECTED) == set(DOCUMENTED) == set(MODEL_INPUTS)
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
@@ -82,10 +85,9 @@ def test_head_scales_with_num_classes():
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_forward_shape_and_channels_last(name):
-    size = 96 if name == "seed_resnet" else 32
     torch.manual_seed(0)
     model = build_model(name, num_classes=7).eval()
-    x = torch.randn(2, 3, size, size)
+    x = torch.randn(2, *MODEL_INPUTS[name])
     with torch.no_grad():
         out = model(x)
         assert out.shape == (2, 7)
@@ -106,7 +108,7 @@ def test_same_seed_same_weights_other_seed_differs():
 
 
 def test_unknown_name_lists_valid_ones():
-    with pytest.raises(ValueError, match=r"name must be one of 'airbench'.*'tiny' \(got name='resnet50'\)"):
+    with pytest.raises(ValueError, match=r"name must be one of 'airbench'.*'bncnn' \(got name='resnet50'\)"):
         build_model("resnet50")
 
 
@@ -118,7 +120,8 @@ def test_num_classes_checked():
 
 
 # Forward GFLOP per image from the module table (multiply-add = 2 FLOP).
-FLOPS = {"airbench": 0.236, "resnet9": 0.759, "resnet18": 1.111, "seed_resnet": 0.666, "small": 0.00748, "tiny": 0.00256}
+FLOPS = {"airbench": 0.236, "resnet9": 0.759, "resnet18": 1.111, "seed_resnet": 0.666, "small": 0.00748, "tiny": 0.00256,
+         "lenet": 0.000833, "bncnn": 0.00384}
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
@@ -127,15 +130,16 @@ def test_documented_flops(name):
 
     from lrcourse.lab import models
 
-    size = 96 if name == "seed_resnet" else 32
     counter = FlopCounterMode(display=False)
     with counter, torch.no_grad():
-        build_model(name).eval()(torch.randn(1, 3, size, size))
+        build_model(name).eval()(torch.randn(1, *MODEL_INPUTS[name]))
     gflop = counter.get_total_flops() / 1e9
     assert gflop == pytest.approx(FLOPS[name], rel=0.01)
     assert f"{FLOPS[name]}" in models.__doc__
-    # The epoch figure of the table: 3 x forward x 50 000 images.
-    assert f"{3 * gflop * 50_000 / 1e3:.1f}" in models.__doc__
+    # The epoch figure of the table: 3 x forward x 50 000 images (60 000 for Fashion-MNIST's nets).
+    images = 60_000 if MODEL_INPUTS[name][0] == 1 else 50_000
+    epoch = 3 * gflop * images / 1e3
+    assert f"{epoch:.2f}" in models.__doc__ if epoch < 1 else f"{epoch:.1f}" in models.__doc__
 
 
 def test_gpu_estimate_is_flops_over_the_assumed_rate_plus_step_overhead():

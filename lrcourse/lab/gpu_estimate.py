@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import torch
 
-from .._validate import check_int, check_real
-from .models import build_model
+from .._validate import check_choice, check_int, check_real
+from .models import MODEL_INPUTS, MODEL_NAMES, build_model
 
 __all__ = ["COLAB_T4", "GpuRates", "forward_flops", "training_seconds"]
 
@@ -55,14 +55,16 @@ COLAB_T4 = GpuRates(
 def forward_flops(model: str, image_size: int | None = None) -> float:
     """Forward FLOPs of one image through ``build_model(model)`` (a multiply-add is 2 FLOP).
 
-    ``image_size`` defaults to the net's own input: 96 for ``"seed_resnet"``, 32 otherwise.
+    ``image_size`` defaults to the net's own input (:data:`~lrcourse.lab.models.MODEL_INPUTS`):
+    96 for ``"seed_resnet"``, 28 for the grey-image nets, 32 otherwise.
     """
     from torch.utils.flop_counter import FlopCounterMode
 
-    size = (96 if model == "seed_resnet" else 32) if image_size is None else check_int(image_size, "image_size", low=8)
+    channels, height, _ = MODEL_INPUTS[check_choice(model, "model", MODEL_NAMES)]
+    size = height if image_size is None else check_int(image_size, "image_size", low=8)
     counter = FlopCounterMode(display=False)
     with counter, torch.no_grad():
-        build_model(model).eval()(torch.zeros(1, 3, size, size))
+        build_model(model).eval()(torch.zeros(1, channels, size, size))
     return float(counter.get_total_flops())
 
 

@@ -1,20 +1,23 @@
-"""Small CIFAR networks for the experiments, and ``build_model(name)`` to pick one by name.
+"""Small networks for the experiments, and ``build_model(name)`` to pick one by name.
 
-=================  ===============================  ==========  =====  =========  ===========
-name               what                             parameters  input  GFLOP fwd  TFLOP/epoch
-=================  ===============================  ==========  =====  =========  ===========
-``"airbench"``     airbench94-style net (default)    1 972 792  32×32      0.236         35.4
-``"resnet9"``      Page's DAWNBench ResNet-9         6 573 120  32×32      0.759        113.8
-``"resnet18"``     CIFAR ResNet-18 (3×3 stem)       11 173 962  32×32      1.111        166.6
-``"seed_resnet"``  ResNet-18, ImageNet stem, 96 px  11 181 642  96×96      0.666         99.9
-``"small"``        airbench shape, widths 16/32/32      36 456  32×32    0.00748          1.1
-``"tiny"``         airbench shape, widths 8/16/16        9 640  32×32    0.00256          0.4
-=================  ===============================  ==========  =====  =========  ===========
+=================  ===============================  ==========  ========  =========  ===========
+name               what                             parameters  input     GFLOP fwd  TFLOP/epoch
+=================  ===============================  ==========  ========  =========  ===========
+``"airbench"``     airbench94-style net (default)    1 972 792  3×32×32       0.236         35.4
+``"resnet9"``      Page's DAWNBench ResNet-9         6 573 120  3×32×32       0.759        113.8
+``"resnet18"``     CIFAR ResNet-18 (3×3 stem)       11 173 962  3×32×32       1.111        166.6
+``"seed_resnet"``  ResNet-18, ImageNet stem, 96 px  11 181 642  3×96×96       0.666         99.9
+``"small"``        airbench shape, widths 16/32/32      36 456  3×32×32     0.00748          1.1
+``"tiny"``         airbench shape, widths 8/16/16        9 640  3×32×32     0.00256         0.38
+``"lenet"``        d2l's LeNet (ReLU, max pooling)      61 706  1×28×28    0.000833        0.15
+``"bncnn"``        three conv-BN-ReLU, widths 16-64     24 058  1×28×28     0.00384        0.69
+=================  ===============================  ==========  ========  =========  ===========
 
 "GFLOP fwd" is the forward pass of one image as counted by ``torch.utils.flop_counter`` (a
-multiply-add is 2 FLOP); "TFLOP/epoch" is a training epoch of 50 000 images, taken as 3 × the
-forward (forward + backward). The airbench net and ResNet-9 also run on smaller inputs (down to
-9×9 and 8×8).
+multiply-add is 2 FLOP); "TFLOP/epoch" is a training epoch, taken as 3 × the forward (forward +
+backward), of CIFAR-10's 50 000 images, or of Fashion-MNIST's 60 000 for the two grey-image nets
+(:data:`MODEL_INPUTS` gives each net's input). The airbench net and ResNet-9 also run on smaller
+inputs (down to 9×9 and 8×8).
 
 ``"small"`` is the net of the experiments' cpu size: 1/32 of the airbench net's FLOPs, so a
 2-core CPU trains it on a few thousand images in seconds per epoch, and it still learns the
@@ -43,6 +46,9 @@ __all__ = [
     "SeedResNet",
     "SmallNet",
     "TinyNet",
+    "LeNet",
+    "BNCNN",
+    "MODEL_INPUTS",
     "build_model",
     "count_parameters",
 ]
@@ -241,6 +247,45 @@ class TinyNet(AirbenchNet):
         super().__init__(num_classes, widths=(8, 16, 16), stem_width=8)
 
 
+class LeNet(nn.Sequential):
+    """d2l's LeNet for Fashion-MNIST, exactly: 61 706 parameters.
+
+    The network of d2l's chapter on learning-rate scheduling (§12.11, PyTorch edition): LeNet-5
+    with ReLU instead of sigmoid and max instead of average pooling. 5×5 convolution 1 → 6
+    (padding 2), ReLU, 2×2 max pool; 5×5 convolution 6 → 16, ReLU, 2×2 max pool; then linear
+    400 → 120 → 84 → classes with ReLU between. Parameters: 156 + 2 416 + 48 120 + 10 164 + 850.
+    """
+
+    def __init__(self, num_classes: int = 10):
+        super().__init__(
+            nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(2, 2),
+            nn.Conv2d(6, 16, kernel_size=5), nn.ReLU(), nn.MaxPool2d(2, 2),
+            nn.Flatten(),
+            nn.Linear(16 * 5 * 5, 120), nn.ReLU(),
+            nn.Linear(120, 84), nn.ReLU(),
+            nn.Linear(84, num_classes),
+        )
+
+
+class BNCNN(nn.Sequential):
+    """A small BatchNorm CNN for 28×28 grey images: 24 058 parameters.
+
+    Three 3×3 convolution-BatchNorm-ReLU layers of 16, 32 and 64 channels, a 2×2 max pool after
+    the first two (28 → 14 → 7 px), global average pooling and a linear head. BatchNorm makes it
+    far less sensitive to the rate than LeNet, so the two show what a schedule does with and
+    without it. Parameters: 176 + 4 672 + 18 560 (conv and BN), head 650.
+    """
+
+    def __init__(self, num_classes: int = 10):
+        super().__init__(
+            *_conv_bn(1, 16), nn.MaxPool2d(2),
+            *_conv_bn(16, 32), nn.MaxPool2d(2),
+            *_conv_bn(32, 64),
+            nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+            nn.Linear(64, num_classes),
+        )
+
+
 _MODELS: dict[str, type[nn.Module]] = {
     "airbench": AirbenchNet,
     "resnet9": ResNet9,
@@ -248,8 +293,15 @@ _MODELS: dict[str, type[nn.Module]] = {
     "seed_resnet": SeedResNet,
     "small": SmallNet,
     "tiny": TinyNet,
+    "lenet": LeNet,
+    "bncnn": BNCNN,
 }
 MODEL_NAMES: tuple[str, ...] = tuple(_MODELS)
+#: The input each net is built for, ``(channels, height, width)``.
+MODEL_INPUTS: dict[str, tuple[int, int, int]] = {
+    name: (1, 28, 28) if name in ("lenet", "bncnn") else (3, 96, 96) if name == "seed_resnet" else (3, 32, 32)
+    for name in MODEL_NAMES
+}
 
 
 def build_model(name: str = "airbench", num_classes: int = 10) -> nn.Module:
