@@ -41,7 +41,7 @@ def _decode(x: Any) -> Any:
 
 @dataclass
 class RangeTestResult:
-    """What :func:`lr_range_test` measured, and fastai's four suggestions read from it.
+    """What :func:`~lrcourse.range_test.lr_range_test` measured, and fastai's four suggestions read from it.
 
     Attributes:
         lrs: Group 0's learning rate of each step taken.

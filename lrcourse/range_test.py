@@ -247,7 +247,7 @@ def lr_range_test(
         progress: A tqdm progress bar; default on when stderr is a terminal and ``CI`` is unset.
 
     Returns:
-        A :class:`RangeTestResult`.
+        A :class:`~lrcourse.range_result.RangeTestResult`.
     """
     check_optimizer(optimizer)
     home = _check_model(model, optimizer)

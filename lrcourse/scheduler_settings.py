@@ -1,6 +1,6 @@
 """What a scheduler was built with, read from its ``state_dict()``: its settings, not its progress.
 
-Two parts of lrcourse ask this question: :func:`lrcourse.lab.train` stores a scheduler's
+Two parts of lrcourse ask this question: :func:`lrcourse.lab.training.train` stores a scheduler's
 settings in the checkpoint config, so that resuming with another schedule is refused, and
 :mod:`lrcourse.resume` compares a saved state with a freshly built scheduler before loading
 it. Both read the settings here, so they agree on what a setting is:
@@ -114,7 +114,7 @@ def setting_changes(saved_state: Mapping[str, Any], current_state: Mapping[str, 
 def schedule_signature(scheduler: Any) -> dict[str, Any]:
     """The scheduler's class and settings (lengths, milestones, base LRs...), without progress.
 
-    Two schedulers with the same signature give the same LR curve; :func:`lrcourse.lab.train`
+    Two schedulers with the same signature give the same LR curve; :func:`lrcourse.lab.training.train`
     stores it in the checkpoint config so that resuming with another schedule is refused. It is
     JSON-safe, as a config must be.
     """

@@ -1,4 +1,4 @@
-"""The lab: everything that runs an experiment, on top of the :mod:`lrcourse` library.
+"""The lab: everything that runs an experiment, on top of the library, ``lrcourse``.
 
 Install with ``pip install "lrcourse[lab]"`` (torchvision, matplotlib, NumPy, tqdm). The lab may
 import the library; the library never imports the lab, and the lab never imports
@@ -7,15 +7,15 @@ import the library; the library never imports the lab, and the lab never imports
 * data -- :mod:`~lrcourse.lab.data` (Fashion-MNIST, CIFAR-10, the synthetic stand-in,
   ``TensorLoader``);
 * models -- :mod:`~lrcourse.lab.models` (``build_model(name)``);
-* one run -- :mod:`~lrcourse.lab.train` (the loop, ``train(...) -> History``, its parts in
+* one run -- :mod:`~lrcourse.lab.training` (the loop, ``train(...) -> History``, its parts in
   :mod:`~lrcourse.lab.training_run`), :mod:`~lrcourse.lab.history`, :mod:`~lrcourse.lab.history_plots`,
   :mod:`~lrcourse.lab.divergence`, :mod:`~lrcourse.lab.checkpoint` (exact save and resume);
 * experiments -- :mod:`~lrcourse.lab.recipes` (schedules at an equal budget, the optimizers),
   :mod:`~lrcourse.lab.providers` (the data of a run), :mod:`~lrcourse.lab.runs` (``run_one``),
-  :mod:`~lrcourse.lab.results` (result files, tables), :mod:`~lrcourse.lab.claims` (lock files),
-  :mod:`~lrcourse.lab.sweeps` (``sweep``), :mod:`~lrcourse.lab.estimate` and
+  :mod:`~lrcourse.lab.results` (result files, tables), ``claims`` (lock files),
+  :mod:`~lrcourse.lab.sweeps` (``sweep``), ``estimate`` and
   :mod:`~lrcourse.lab.gpu_estimate` (how long it will take);
-* the command line -- :mod:`~lrcourse.lab.cli` (``python -m lrcourse sweep|summary``).
+* the command line -- ``cli`` (``python -m lrcourse sweep|summary``).
 
 The names below are the lab's API::
 

@@ -1,4 +1,4 @@
-"""When a training run has diverged: the monitor :func:`lrcourse.lab.train` feeds each step loss.
+"""When a training run has diverged: the monitor :func:`lrcourse.lab.training.train` feeds each step loss.
 
 It smooths the losses (a debiased exponential moving average, beta = 0.9, as fastai's LR finder)
 and reports divergence at the first loss that is NaN or infinite, or whose smoothed value exceeds

@@ -1,6 +1,6 @@
 """What a training run measured: :class:`History`, and its JSON-safe form.
 
-:func:`lrcourse.lab.train` returns a :class:`History`: the LR of every param group and the
+:func:`lrcourse.lab.training.train` returns a :class:`History`: the LR of every param group and the
 loss of every batch, the training and validation loss and accuracy of every epoch, timings,
 optimizer steps taken and skipped, and whether (and at which step) the run diverged, with the
 run's config. ``to_dict()`` gives plain lists, numbers and strings for JSON -- NaN and infinities,

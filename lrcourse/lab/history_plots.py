@@ -1,4 +1,4 @@
-"""Figures of training runs (:class:`lrcourse.lab.training.History`), in the book's one plot style.
+"""Figures of training runs (:class:`lrcourse.lab.history.History`), in the book's one plot style.
 
 Each function takes one ``History`` or a mapping ``label -> History`` (e.g. one per recipe) and
 draws on ``ax`` or on a new figure, through :mod:`lrcourse.plotting`::

@@ -10,7 +10,7 @@ name               what                             parameters  input     GFLOP 
 ``"small"``        airbench shape, widths 16/32/32      36 456  3×32×32     0.00748          1.1
 ``"tiny"``         airbench shape, widths 8/16/16        9 640  3×32×32     0.00256         0.38
 ``"lenet"``        d2l's LeNet (ReLU, max pooling)      61 706  1×28×28    0.000833        0.15
-``"bncnn"``        three conv-BN-ReLU, widths 16-64     24 058  1×28×28     0.00384        0.69
+``"bncnn"``        conv-BN-ReLU, widths 16/32/64        24 058  1×28×28     0.00384         0.69
 =================  ===============================  ==========  ========  =========  ===========
 
 "GFLOP fwd" is the forward pass of one image as counted by ``torch.utils.flop_counter`` (a

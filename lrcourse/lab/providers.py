@@ -24,7 +24,7 @@ __all__ = ["CIFAR10_TRAIN_IMAGES", "RunData", "cifar_data", "random_data"]
 
 @dataclass
 class RunData:
-    """The data of one run: see :func:`lrcourse.lab.train` for the two batch callables.
+    """The data of one run: see :func:`lrcourse.lab.training.train` for the two batch callables.
 
     Attributes:
         train_batches: ``train_batches(epoch, start)`` -> training batches of ``epoch`` from ``start``.

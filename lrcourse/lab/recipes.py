@@ -4,7 +4,7 @@ A **recipe** is a named schedule with fixed, documented choices, built by :func:
 a run of ``total_steps`` optimizer steps; every recipe uses the same budget and starts from (or
 peaks at) the optimizer's LR, so recipes differ in the shape of the curve only. The optimizers
 (:func:`build_optimizer`) are SGD and AdamW, each with its usual weight decay
-(:data:`DEFAULT_WEIGHT_DECAY`), and a run whose LR overflows the parameters' dtype diverges
+(``DEFAULT_WEIGHT_DECAY``), and a run whose LR overflows the parameters' dtype diverges
 instead of raising.
 """
 
@@ -38,7 +38,7 @@ def make_recipe(
 ) -> tuple[Any, str]:
     """Build recipe ``name`` for a run of ``total_steps`` optimizer steps.
 
-    Returns ``(scheduler, cadence)``, the cadence being what :func:`lrcourse.lab.train` expects:
+    Returns ``(scheduler, cadence)``, the cadence being what :func:`lrcourse.lab.training.train` expects:
     ``"step"`` (``scheduler.step()`` after every optimizer step), ``"epoch"`` or ``"metric"``
     (``scheduler.step(val_loss)`` after each validation). ``T = total_steps``, ``E = T //
     steps_per_epoch`` epochs, and "the LR" is each param group's LR when the recipe is built.

@@ -109,7 +109,7 @@ def run_one(
 
     Raises:
         CheckpointError: ``checkpoint_path`` exists but is damaged (the caller may delete it and
-            start over, as :func:`sweep` does).
+            start over, as :func:`~lrcourse.lab.sweeps.sweep` does).
         ConfigMismatchError: ``checkpoint_path`` was saved with other settings.
     """
     recipe = check_choice(recipe, "recipe", RECIPES)

@@ -179,7 +179,7 @@ def sweep(
     hint: Callable[[float], str] | None = None,
     **run_kwargs: Any,
 ) -> list[Path]:
-    """Run every recipe with every seed (see :func:`run_one` for ``run_kwargs``); resumable.
+    """Run every recipe with every seed (see :func:`~lrcourse.lab.runs.run_one` for ``run_kwargs``); resumable.
 
     Results go to ``<out>/<recipe>-seed<seed>.json``; ``<out>/summary.md`` is rewritten at the
     end. See the module docstring for what is guaranteed; in short, run the same call again to

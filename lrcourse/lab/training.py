@@ -44,7 +44,7 @@ stopped by noise. On a GPU the stop can come up to ``check_every - 1`` steps aft
 **Where the parts live.** This module checks the arguments and drives the loop; the loop's
 parts are the methods of :class:`lrcourse.lab.training_run.Run` (one batch, the host copy and
 divergence check, the end of an epoch, saving and resuming). The divergence monitor is in
-:mod:`lrcourse.lab.divergence` and :class:`History` in :mod:`lrcourse.lab.history`. From the
+:mod:`lrcourse.lab.divergence` and :class:`~lrcourse.lab.history.History` in :mod:`lrcourse.lab.history`. From the
 library come :func:`~lrcourse.evaluation.evaluate`, the schedule's signature
 (:mod:`lrcourse.scheduler_settings`, which :mod:`lrcourse.resume` reads too) and the device and
 precision (``pick_device``, ``pick_precision``, ``PRECISIONS``, autocast, the gradient scaler, in
@@ -138,7 +138,7 @@ def train(
     config: Mapping[str, Any] | None = None,
     progress: bool | None = None,
 ) -> History:
-    """Train ``model`` for ``epochs`` epochs; return its :class:`History`.
+    """Train ``model`` for ``epochs`` epochs; return its :class:`~lrcourse.lab.history.History`.
 
     In four parts: check and resolve the settings; build a :class:`lrcourse.lab.training_run.Run`
     (model on the device, History, divergence monitor, running sums); resume from
@@ -160,8 +160,8 @@ def train(
             epoch; required for ``cadence="metric"``.
         metric: The value passed with ``cadence="metric"``: ``"val_loss"`` or ``"val_acc"``.
         loss_fn: ``loss_fn(logits, targets)``; cross-entropy by default.
-        device: Default :func:`pick_device`.
-        precision: ``"bf16"``, ``"fp16"`` or ``"fp32"``; default :func:`pick_precision`.
+        device: Default :func:`~lrcourse.device.pick_device`.
+        precision: ``"bf16"``, ``"fp16"`` or ``"fp32"``; default :func:`~lrcourse.device.pick_precision`.
         channels_last: Channels-last memory format; default on for CUDA only.
         check_every: Steps between host copies of the losses and divergence checks; default 1
             on CPU, 50 elsewhere.
@@ -179,7 +179,7 @@ def train(
         progress: tqdm progress bars; default on when stderr is a terminal and ``CI`` is unset.
 
     Returns:
-        The :class:`History`; a diverged run is returned too, with ``diverged=True``.
+        The :class:`~lrcourse.lab.history.History`; a diverged run is returned too, with ``diverged=True``.
     """
     # -- check and resolve the settings ------------------------------------------------------
     if not isinstance(model, nn.Module):

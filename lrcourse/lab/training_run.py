@@ -1,4 +1,4 @@
-"""The parts of :func:`lrcourse.lab.train`'s loop: a :class:`Run` and its steps.
+"""The parts of :func:`lrcourse.lab.training.train`'s loop: a :class:`Run` and its steps.
 
 ``train`` checks its arguments, then drives a :class:`Run`::
 

@@ -3,7 +3,7 @@
 Each checker prints a verdict a student can act on (what was expected, what was received, the
 likely mistake) and returns ``True`` or ``False``. ``None``, the state in which the notebooks are
 committed, prints "not attempted yet". The form each answer takes is in the checker's docstring
-and in :data:`EXERCISES`::
+and in ``EXERCISES``::
 
     from lrcourse.classroom.exercises import check_03_2
 
