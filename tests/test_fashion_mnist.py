@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from lrcourse.lab import TensorLoader, train_val_split
+from lrcourse.lab import TensorLoader, fashion_data, run_one, train_val_split
 from lrcourse.lab.data.fashion_mnist import (
     DEBIAN_FOLDER,
     FASHION_MNIST_FILES,
@@ -182,3 +182,26 @@ def test_tensor_loader_serves_grey_images_normalized_with_their_own_statistics(t
     assert abs(x.mean().item()) < 0.02 and abs(x.std().item() - 1) < 0.02  # its own mean and std
     augmented, labels = next(iter(TensorLoader(train.subset(fit_idx[:256]), 256, seed=3, pad=2, device="cpu")))
     assert augmented.shape == (256, 1, 28, 28) and labels.dtype == torch.int64
+
+
+def test_a_run_on_fashion_mnist_records_its_data_files_and_reruns_bitwise(tmp_path):
+    data = fashion_data(tmp_path, batch_size=64, val_size=256, train_size=512, device="cpu")
+    first, again = (run_one("constant", 3, data, model="lenet", epochs=1, lr=0.05, device="cpu", progress=False)
+                    for _ in range(2))
+    assert first["config"]["data"] == ("Fashion-MNIST train, 512 images; Fashion-MNIST val, 256 images; "
+                                       "Fashion-MNIST test, 10000 images")
+    assert first["config"]["steps_per_epoch"] == 8 and first["config"]["model"] == "lenet"
+    files = first["data_files"]
+    assert files["data set"] == "Fashion-MNIST" and files["found"] == "debian"
+    assert files["content_md5"] == {name: md5 for name, (_, md5) in FASHION_MNIST_FILES.items()}
+    assert first["history"]["loss"] == again["history"]["loss"] and first["final"] == again["final"]
+    assert 0.1 < first["final"]["test_acc"] <= 1.0
+
+
+def test_fashion_data_refuses_sizes_the_data_has_not():
+    with pytest.raises(ValueError, match=r"^val_size must be < the 60000 training images"):
+        fashion_data(val_size=60_000, device="cpu")
+    with pytest.raises(ValueError, match=r"^train_size must be <= the 55000 training images"):
+        fashion_data(val_size=5_000, train_size=55_001, device="cpu")
+    with pytest.raises(TypeError, match=r"^augment must be True or False \(got augment=1\)$"):
+        fashion_data(augment=1, device="cpu")

@@ -38,7 +38,7 @@ from .data import (
 from .history import History
 from .history_plots import plot_history
 from .models import MODEL_NAMES, build_model, count_parameters
-from .providers import RunData, cifar_data, random_data
+from .providers import RunData, cifar_data, fashion_data, random_data
 from .recipes import OPTIMIZERS, RECIPES, build_optimizer, make_recipe
 from .results import load_results, recipe_stats, summary_table
 from .runs import run_one
@@ -60,6 +60,7 @@ __all__ = [
     "build_optimizer",
     "cifar_data",
     "count_parameters",
+    "fashion_data",
     "data_source",
     "load_checkpoint",
     "load_cifar10",

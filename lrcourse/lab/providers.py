@@ -18,7 +18,7 @@ import torch
 from .._validate import check_int
 from ..device import pick_device
 
-__all__ = ["CIFAR10_TRAIN_IMAGES", "RunData", "cifar_data", "random_data"]
+__all__ = ["CIFAR10_TRAIN_IMAGES", "FASHION_MNIST_TRAIN_IMAGES", "RunData", "cifar_data", "fashion_data", "random_data"]
 
 
 
@@ -32,7 +32,9 @@ class RunData:
         test_batches: ``test_batches()`` -> test batches, evaluated once at the end.
         steps_per_epoch: Batches (optimizer steps) per training epoch.
         description: What the data is, e.g. ``"CIFAR-10 (synthetic stand-in) train, 45000 images"``;
-            saved with every result.
+            saved with every result, and part of the settings a sweep compares.
+        data_files: Where the data's files came from and their checksums, saved with every result
+            as ``data_files`` (not a setting: the same files may lie in another folder elsewhere).
     """
 
     train_batches: Callable[[int, int], Iterable[tuple[torch.Tensor, torch.Tensor]]]
@@ -40,6 +42,7 @@ class RunData:
     test_batches: Callable[[], Iterable[tuple[torch.Tensor, torch.Tensor]]]
     steps_per_epoch: int
     description: str
+    data_files: dict[str, Any] | None = None
 
 
 class _TensorBatches:
@@ -159,6 +162,67 @@ def cifar_data(
             test_batches=lambda: test_loader.iter_epoch(0),
             steps_per_epoch=len(train_loader),
             description=f"{fit.description}; {val.description}; {test_split.description}",
+        )
+
+    return provider
+
+
+FASHION_MNIST_TRAIN_IMAGES = 60_000
+
+
+def fashion_data(
+    root: str | os.PathLike[str] = "data",
+    batch_size: int = 256,
+    val_size: int = 5000,
+    device: str | torch.device | None = None,
+    train_size: int | None = None,
+    folder: str | os.PathLike[str] | None = None,
+    augment: bool = False,
+) -> Callable[[int], RunData]:
+    """A provider of real Fashion-MNIST (:func:`lrcourse.lab.data.fashion_mnist.load_fashion_mnist`).
+
+    As :func:`cifar_data`: the 60 000 training images are cut once into ``60 000 - val_size``
+    for training and ``val_size`` held out (seed 0, the same in every run); ``train_size`` keeps
+    that many of the training images; the 10 000 test images are evaluated at the end only.
+    Batches of 28×28 grey images come from a ``TensorLoader`` seeded with the run's seed, without
+    augmentation by default (d2l trains this way); ``augment=True`` adds a 2-pixel pad-and-crop
+    and horizontal flips. The files are found as ``load_fashion_mnist`` finds them (``folder``,
+    torchvision's layout under ``root``, Debian's package, else a download), and every result
+    records where they came from and their checksums (``RunData.data_files``).
+    """
+    from .data import TensorLoader, load_fashion_mnist, train_val_split
+
+    device = pick_device() if device is None else torch.device(device)
+    val_size = check_int(val_size, "val_size", low=1)
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    if train_size is not None:
+        train_size = check_int(train_size, "train_size", low=1)
+    if not isinstance(augment, bool):
+        raise TypeError(f"augment must be True or False (got augment={augment!r})")
+    _check_sizes(FASHION_MNIST_TRAIN_IMAGES, val_size, train_size)  # before any download
+    train_split = load_fashion_mnist(root, "train", folder=folder)
+    test_split = load_fashion_mnist(root, "test", folder=folder)
+    train_idx, val_idx = train_val_split(len(train_split), val_size, seed=0)
+    if train_size is not None:
+        train_idx = train_idx[:train_size]
+    fit, val = train_split.subset(train_idx, "train"), train_split.subset(val_idx, "val")
+    files = {"data set": "Fashion-MNIST", "folder": train_split.origin[0], "found": train_split.origin[1],
+             "content_md5": {**train_split.md5, **test_split.md5}}
+
+    def provider(seed: int) -> RunData:
+        def loader(split: Any, train: bool) -> Any:
+            return TensorLoader(split, batch_size, train=train, seed=seed, device=device,
+                                pad=2 if augment else 0, pad_mode="zeros", flip=augment)
+
+        train_loader, val_loader, test_loader = loader(fit, True), loader(val, False), loader(test_split, False)
+        return RunData(
+            train_batches=train_loader.iter_epoch,
+            val_batches=lambda: val_loader.iter_epoch(0),
+            test_batches=lambda: test_loader.iter_epoch(0),
+            steps_per_epoch=len(train_loader),
+            description=f"{fit.description}{' (augmented)' if augment else ''}; {val.description}; "
+                        f"{test_split.description}",
+            data_files=files,
         )
 
     return provider

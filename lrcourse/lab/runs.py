@@ -98,7 +98,8 @@ def run_one(
     optimizer and applies to weights only (:func:`lrcourse.param_groups.decay_groups`). The result holds ``format``,
     ``recipe``, ``seed``, ``config`` (every setting above, and the data's description),
     ``versions`` (python, torch, torchvision, lrcourse), ``device``, ``git_commit`` and ``git_dirty`` (the package's files differ from that commit; both None outside
-    a git checkout), ``wall_time`` (s), ``history`` (:meth:`lrcourse.lab.history.History.to_dict`), ``final`` (the
+    a git checkout), ``wall_time`` (s), ``data_files`` (where the data's files came from and their checksums, where the
+    provider says: :func:`~lrcourse.lab.providers.fashion_data` does), ``history`` (:meth:`lrcourse.lab.history.History.to_dict`), ``final`` (the
     last epoch's ``val_loss``/``val_acc`` and the test split's ``test_loss``/``test_acc``; a
     diverged run is evaluated as it ended) and ``diverged``.
 
@@ -154,4 +155,4 @@ def run_one(
         "format": RESULT_FORMAT, "recipe": recipe, "seed": seed, "config": config, "versions": _versions(),
         "device": _device_name(device), "git_commit": commit, "git_dirty": dirty, "wall_time": history.wall_time,
         "history": history_dict, "final": final, "diverged": history.diverged,
-    }
+    } | ({"data_files": run_data.data_files} if run_data.data_files is not None else {})
