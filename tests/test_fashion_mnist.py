@@ -5,7 +5,9 @@ no other server)."""
 
 from __future__ import annotations
 
+import gzip
 import http.server
+import re
 import shutil
 import socket
 import threading
@@ -96,7 +98,7 @@ def test_torchvisions_folder_comes_before_debians_and_may_be_uncompressed(tmp_pa
     raw = tmp_path / "FashionMNIST" / "raw"
     raw.mkdir(parents=True)
     for name in FASHION_MNIST_FILES:  # torchvision keeps the extracted files next to the archives
-        (raw / name.removesuffix(".gz")).write_bytes(__import__("gzip").decompress((DEBIAN_FOLDER / name).read_bytes()))
+        (raw / name.removesuffix(".gz")).write_bytes(gzip.decompress((DEBIAN_FOLDER / name).read_bytes()))
     split = load_fashion_mnist(tmp_path, "test", download=False)
     assert split.origin == (str(raw), "torchvision")
     assert torch.equal(split.images, load_fashion_mnist(tmp_path / "other", "test", download=False).images)
@@ -114,7 +116,7 @@ def test_a_damaged_or_incomplete_folder_is_an_error_not_a_reason_to_look_elsewhe
     for name in FASHION_MNIST_FILES:
         shutil.copy(DEBIAN_FOLDER / name, raw / name)
     damaged = raw / "t10k-labels-idx1-ubyte.gz"
-    damaged.write_bytes(__import__("gzip").compress(b"\0\0\x08\x01" + bytes(10)))
+    damaged.write_bytes(gzip.compress(b"\0\0\x08\x01" + bytes(10)))
     with pytest.raises(FashionMNISTError, match=r"t10k-labels-idx1-ubyte.gz is not the official Fashion-MNIST file"):
         load_fashion_mnist(tmp_path, "train", download=False)
     damaged.write_bytes(b"not gzip")
@@ -167,7 +169,7 @@ def test_an_unreachable_server_is_one_clear_error(tmp_path):
     ],
 )
 def test_arguments_are_checked(tmp_path, arguments, error, message):
-    with pytest.raises(error, match=f"^{__import__('re').escape(message)}$"):
+    with pytest.raises(error, match=f"^{re.escape(message)}$"):
         load_fashion_mnist(tmp_path, **arguments)
 
 

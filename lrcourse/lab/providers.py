@@ -99,6 +99,39 @@ def random_data(
     return provider
 
 
+def _held_out_provider(
+    train_split: Any, test_split: Any, val_size: int, train_size: int | None, batch_size: int,
+    device: torch.device, loader_options: dict[str, Any], train_note: str = "",
+    data_files: dict[str, Any] | None = None,
+) -> Callable[[int], RunData]:
+    """The provider both real data sets share: ``val_size`` training images held out once (seed
+    0), the first ``train_size`` of the rest kept, and per run a ``TensorLoader`` for each part,
+    seeded with the run's seed (``loader_options`` says how the data set is augmented)."""
+    from .data import TensorLoader, train_val_split
+
+    train_idx, val_idx = train_val_split(len(train_split), val_size, seed=0)
+    if train_size is not None:
+        train_idx = train_idx[:train_size]
+    fit, val = train_split.subset(train_idx, "train"), train_split.subset(val_idx, "val")
+    description = f"{fit.description}{train_note}; {val.description}; {test_split.description}"
+
+    def provider(seed: int) -> RunData:
+        def loader(split: Any, train: bool) -> Any:
+            return TensorLoader(split, batch_size, train=train, seed=seed, device=device, **loader_options)
+
+        train_loader, val_loader, test_loader = loader(fit, True), loader(val, False), loader(test_split, False)
+        return RunData(
+            train_batches=train_loader.iter_epoch,
+            val_batches=lambda: val_loader.iter_epoch(0),
+            test_batches=lambda: test_loader.iter_epoch(0),
+            steps_per_epoch=len(train_loader),
+            description=description,
+            data_files=data_files,
+        )
+
+    return provider
+
+
 CIFAR10_TRAIN_IMAGES = 50_000  # in the real training split, and in the stand-in by default
 
 
@@ -145,26 +178,8 @@ def cifar_data(
     train_split = lrdata.load_cifar10(root, "train", **options)
     test_split = lrdata.load_cifar10(root, "test", **options)
     _check_sizes(len(train_split), val_size, train_size)  # a stand-in written with other sizes
-    train_idx, val_idx = lrdata.train_val_split(len(train_split), val_size, seed=0)
-    if train_size is not None:
-        train_idx = train_idx[:train_size]
-    fit, val = train_split.subset(train_idx, "train"), train_split.subset(val_idx, "val")
-
-    def provider(seed: int) -> RunData:
-        def loader(split: Any, train: bool) -> Any:
-            return lrdata.TensorLoader(split, batch_size, train=train, seed=seed, device=device,
-                                       channels_last=channels_last)
-
-        train_loader, val_loader, test_loader = loader(fit, True), loader(val, False), loader(test_split, False)
-        return RunData(
-            train_batches=train_loader.iter_epoch,
-            val_batches=lambda: val_loader.iter_epoch(0),
-            test_batches=lambda: test_loader.iter_epoch(0),
-            steps_per_epoch=len(train_loader),
-            description=f"{fit.description}; {val.description}; {test_split.description}",
-        )
-
-    return provider
+    return _held_out_provider(train_split, test_split, val_size, train_size, batch_size, device,
+                              {"channels_last": channels_last})
 
 
 FASHION_MNIST_TRAIN_IMAGES = 60_000
@@ -190,7 +205,7 @@ def fashion_data(
     torchvision's layout under ``root``, Debian's package, else a download), and every result
     records where they came from and their checksums (``RunData.data_files``).
     """
-    from .data import TensorLoader, load_fashion_mnist, train_val_split
+    from .data import load_fashion_mnist
 
     device = pick_device() if device is None else torch.device(device)
     val_size = check_int(val_size, "val_size", low=1)
@@ -202,27 +217,8 @@ def fashion_data(
     _check_sizes(FASHION_MNIST_TRAIN_IMAGES, val_size, train_size)  # before any download
     train_split = load_fashion_mnist(root, "train", folder=folder)
     test_split = load_fashion_mnist(root, "test", folder=folder)
-    train_idx, val_idx = train_val_split(len(train_split), val_size, seed=0)
-    if train_size is not None:
-        train_idx = train_idx[:train_size]
-    fit, val = train_split.subset(train_idx, "train"), train_split.subset(val_idx, "val")
     files = {"data set": "Fashion-MNIST", "folder": train_split.origin[0], "found": train_split.origin[1],
              "content_md5": {**train_split.md5, **test_split.md5}}
-
-    def provider(seed: int) -> RunData:
-        def loader(split: Any, train: bool) -> Any:
-            return TensorLoader(split, batch_size, train=train, seed=seed, device=device,
-                                pad=2 if augment else 0, pad_mode="zeros", flip=augment)
-
-        train_loader, val_loader, test_loader = loader(fit, True), loader(val, False), loader(test_split, False)
-        return RunData(
-            train_batches=train_loader.iter_epoch,
-            val_batches=lambda: val_loader.iter_epoch(0),
-            test_batches=lambda: test_loader.iter_epoch(0),
-            steps_per_epoch=len(train_loader),
-            description=f"{fit.description}{' (augmented)' if augment else ''}; {val.description}; "
-                        f"{test_split.description}",
-            data_files=files,
-        )
-
-    return provider
+    options = {"pad": 2 if augment else 0, "pad_mode": "zeros", "flip": augment}
+    return _held_out_provider(train_split, test_split, val_size, train_size, batch_size, device, options,
+                              " (augmented)" if augment else "", files)
