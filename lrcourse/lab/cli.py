@@ -1,10 +1,11 @@
-"""Command line: ``python -m lrcourse sweep ...`` and ``python -m lrcourse summary DIR``.
+"""Command line: ``python -m lrcourse sweep ...``, ``python -m lrcourse d2l ...`` and ``python -m lrcourse summary DIR``.
 
 Examples::
 
     python -m lrcourse sweep --recipes cosine,step --seeds 3 --epochs 10 --model airbench --out results/
     python -m lrcourse sweep --data synthetic --out results-synthetic/
     CUDA_VISIBLE_DEVICES=1 python -m lrcourse sweep --shard 2/4 --out results/
+    python -m lrcourse d2l --timing as-run --seeds 1 --out results-d2l-as-run/
     python -m lrcourse summary results/
 
 A sweep that is interrupted (Ctrl-C, a lost Colab session, a killed job) is finished by running
@@ -142,7 +143,7 @@ def _recipes(text: str) -> list[str]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lrcourse", formatter_class=_HelpFormatter,
                                      description="Learning-rate schedule sweeps on CIFAR-10 (lrcourse).")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{sweep,summary}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{sweep,d2l,summary}")
 
     run = commands.add_parser(
         "sweep", help="train every recipe with every seed; rerun to resume", formatter_class=_HelpFormatter,
@@ -188,11 +189,74 @@ def build_parser() -> argparse.ArgumentParser:
         help="progress bars (default: on in a terminal unless $CI is set)")
     add("--debug", action="store_true", help=f"show the full traceback of an error (or set {DEBUG_VAR}=1)")
 
+    _add_d2l(commands)
+
     show = commands.add_parser("summary", help="print the mean ± std table of a results folder",
                                formatter_class=_HelpFormatter)
     show.add_argument("out", help="folder with the result files of a sweep")
     show.add_argument("--debug", action="store_true", help=f"show the full traceback of an error (or set {DEBUG_VAR}=1)")
     return parser
+
+
+def _d2l_runs(text: str) -> list[str]:
+    from .d2l_rerun import D2L_RUNS
+
+    if text.strip() == "all":
+        return list(D2L_RUNS)
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in D2L_RUNS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown run(s) {', '.join(map(repr, unknown)) or repr(text)}; valid: all, {', '.join(D2L_RUNS)}")
+    return list(dict.fromkeys(names))
+
+
+def _add_d2l(commands: Any) -> None:
+    from .d2l_rerun import D2L_RUNS
+
+    d2l = commands.add_parser(
+        "d2l", help="re-run d2l's learning-rate scheduling experiment (Fashion-MNIST, LeNet, 30 epochs)",
+        formatter_class=_HelpFormatter,
+        description="d2l's five runs (LeNet on Fashion-MNIST, batch 256, plain SGD, 30 epochs), as d2l's code ran "
+        "them (its schedules one epoch late, its multi-factor scheduler stepped by its plot) or corrected.\n"
+        "One JSON file per run in --out; rerunning the same command resumes.",
+    )
+    add = d2l.add_argument
+    add("--timing", choices=("as-run", "corrected"), required=True, action=_Once,
+        help="as-run: d2l's code, bugs included; corrected: each schedule on time, at every step")
+    add("--runs", type=_d2l_runs, default="all", action=_Once, help=f"comma-separated runs, or 'all': {', '.join(D2L_RUNS)}")
+    add("--seeds", type=_int_at_least(1), default=1, action=_Once, help="number of seeds (0, 1, ..., N-1)")
+    add("--out", required=True, action=_Once, help="folder for the result files")
+    add("--data-root", default="data", action=_Once, help="where the data sets live (Fashion-MNIST is also found "
+        "in Debian's /usr/share/datasets/fashion-mnist, else downloaded)")
+    add("--device", type=_device, default=None, action=_Once, help="cuda, cuda:N, mps or cpu (default: the best available)")
+    add("--threads", type=_int_at_least(1), default=None, action=_Once,
+        help="torch CPU threads; recorded, and a run resumes only with the same count (default: torch's choice)")
+    add("--shard", type=_shard, default=(1, 1), action=_Once, metavar="K/N",
+        help="train only the K-th of N equal shares of the runs, for N workers (default: all runs)")
+    add("--progress", action=argparse.BooleanOptionalAction, default=None,
+        help="progress bars (default: on in a terminal unless $CI is set)")
+    add("--debug", action="store_true", help=f"show the full traceback of an error (or set {DEBUG_VAR}=1)")
+
+
+def _d2l(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .d2l_rerun import D2L_RUNS, d2l_data, run_d2l
+
+    _check_device(args.device)
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    check_output_folder(args.out)
+    data = d2l_data(args.data_root, device=args.device)
+    sweep(args.runs, list(range(args.seeds)), args.out, data, shard=args.shard, progress=args.progress,
+          runner=run_d2l, names=D2L_RUNS, timing=args.timing.replace("-", "_"), device=args.device,
+          precision="fp32", weight_decay=0.0)
+    try:
+        print(summary_table(args.out, D2L_RUNS), end="")
+    except FileNotFoundError:
+        return 0  # every run is still being trained by other workers; the sweep said so
+    return 0
 
 
 # ----------------------------------------------------------------------------------------------
@@ -277,8 +341,9 @@ def _describe(error: BaseException, args: argparse.Namespace) -> str:
 
 def _expected() -> tuple[type[BaseException], ...]:
     from .data import DataFileError, DataUnavailableError
+    from .data.fashion_mnist import FashionMNISTError
 
-    return CliError, ConfigMismatchError, DataFileError, DataUnavailableError, OSError
+    return CliError, ConfigMismatchError, DataFileError, DataUnavailableError, FashionMNISTError, OSError
 
 
 # ----------------------------------------------------------------------------------------------
@@ -365,7 +430,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     previous = signal.signal(signal.SIGTERM, on_sigterm) if _main_thread() else None
     try:
-        return _summary(args, parser) if args.command == "summary" else _sweep(args, parser)
+        command = {"summary": _summary, "d2l": _d2l, "sweep": _sweep}[args.command]
+        return command(args, parser)
     except KeyboardInterrupt as stop:
         if debug:
             raise

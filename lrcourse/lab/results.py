@@ -44,6 +44,8 @@ RESULT_FORMAT = "lrcourse-run/1"
 # The settings that change a run's numbers, read from a result's config. Two results of the same
 # recipe and seed with the same settings are the same run; a sweep refuses a result with others.
 SETTINGS = ("model", "optimizer", "epochs", "lr", "momentum", "weight_decay", "steps_per_epoch", "data")
+# Settings only some runners have (None in the others' results): d2l's re-run has its timing.
+OPTIONAL_SETTINGS = ("timing",)
 
 
 class ResultError(ValueError):
@@ -60,8 +62,8 @@ def result_path(out: str | os.PathLike[str], recipe: str, seed: int) -> Path:
 
 
 def settings_of(result: Mapping[str, Any]) -> dict[str, Any]:
-    """The :data:`SETTINGS` of a result, from its config."""
-    return {key: result["config"].get(key) for key in SETTINGS}
+    """The :data:`SETTINGS` and :data:`OPTIONAL_SETTINGS` of a result, from its config."""
+    return {key: result["config"].get(key) for key in SETTINGS + OPTIONAL_SETTINGS}
 
 
 def _is_number(value: Any) -> bool:

@@ -29,7 +29,7 @@ from .recipes import OPTIMIZERS, RECIPES, build_optimizer, make_recipe, weight_d
 from .results import RESULT_FORMAT
 from .training import train
 
-__all__ = ["run_one"]
+__all__ = ["run_one", "run_with_schedule"]
 
 
 def _versions() -> dict[str, str]:
@@ -114,6 +114,36 @@ def run_one(
         ConfigMismatchError: ``checkpoint_path`` was saved with other settings.
     """
     recipe = check_choice(recipe, "recipe", RECIPES)
+    return run_with_schedule(
+        recipe, seed, data, lambda opt, steps: make_recipe(recipe, opt, epochs * steps, steps),
+        model=model, epochs=epochs, lr=lr, momentum=momentum, weight_decay=weight_decay, optimizer=optimizer,
+        device=device, precision=precision, checkpoint_path=checkpoint_path, progress=progress,
+    )
+
+
+def run_with_schedule(
+    name: str,
+    seed: int,
+    data: Callable[[int], RunData],
+    build_schedule: Callable[[torch.optim.Optimizer, int], tuple[Any, str]],
+    *,
+    model: str,
+    epochs: int,
+    lr: float,
+    momentum: float,
+    weight_decay: float | None,
+    optimizer: str,
+    device: str | torch.device | None,
+    precision: str | None,
+    checkpoint_path: str | os.PathLike[str] | None,
+    progress: bool | None,
+    extra_config: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """:func:`run_one` with the schedule made by ``build_schedule(optimizer, steps_per_epoch) ->
+    (scheduler, cadence)`` and saved under ``name``; ``extra_config`` is merged into the config
+    (after the settings above, so it may restate one, as :func:`~lrcourse.lab.d2l_rerun.run_d2l`
+    does with ``lr``)."""
+    recipe = name
     seed = check_int(seed, "seed", low=0)
     model_name = check_choice(model, "model", MODEL_NAMES)
     epochs = check_int(epochs, "epochs", low=1)
@@ -129,12 +159,12 @@ def run_one(
         "weight_decay": check_real(weight_decay, "weight_decay", low=0.0),
         "optimizer": optimizer_name, "steps_per_epoch": run_data.steps_per_epoch,
         "data": run_data.description, "precision": precision, "torch_threads": torch.get_num_threads(),
-    }
+    } | (extra_config or {})
     seed_everything(seed)
     net = build_model(model_name)
     # Weights decay; biases and BatchNorm scales and shifts do not (lrcourse.decay_groups).
     opt = build_optimizer(optimizer_name, decay_groups(net, config["weight_decay"]), lr, config["momentum"])
-    scheduler, cadence = make_recipe(recipe, opt, epochs * run_data.steps_per_epoch, run_data.steps_per_epoch)
+    scheduler, cadence = build_schedule(opt, run_data.steps_per_epoch)
     history = train(net, opt, scheduler, run_data.train_batches, epochs, cadence=cadence,
                     val_batches=run_data.val_batches, device=device, precision=precision, config=config,
                     checkpoint_path=checkpoint_path, resume=checkpoint_path is not None, progress=progress)

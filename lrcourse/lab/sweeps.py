@@ -39,7 +39,7 @@ from .checkpoint import CheckpointError, ConfigMismatchError, atomic_write_text,
 from .estimate import EVAL_COST, format_duration, seconds_per_step
 from .providers import RunData
 from .recipes import RECIPES, weight_decay_for
-from .results import ResultError, read_result, result_path, settings_of, summary_table, write_result
+from .results import OPTIONAL_SETTINGS, ResultError, read_result, result_path, settings_of, summary_table, write_result
 from .runs import run_one
 
 __all__ = ["SweepInterrupted", "check_output_folder", "sweep"]
@@ -177,6 +177,8 @@ def sweep(
     log: Callable[[str], None] = print,
     estimate: bool = True,
     hint: Callable[[float], str] | None = None,
+    runner: Callable[..., dict[str, Any]] = run_one,
+    names: Sequence[str] = RECIPES,
     **run_kwargs: Any,
 ) -> list[Path]:
     """Run every recipe with every seed (see :func:`~lrcourse.lab.runs.run_one` for ``run_kwargs``); resumable.
@@ -194,6 +196,10 @@ def sweep(
         log: Where the one-line messages go.
         estimate: Time a few steps first and log how long the sweep will take.
         hint: ``hint(seconds)`` -> what to suggest when the estimate is over an hour.
+        runner: What trains one run: :func:`~lrcourse.lab.runs.run_one` (the recipes), or
+            :func:`~lrcourse.lab.d2l_rerun.run_d2l` with ``names=D2L_RUNS`` (d2l's runs; its
+            ``timing`` is a setting compared like the others).
+        names: The valid values of ``recipes``.
 
     Returns:
         The result files of this shard's runs, in sweep order (those trained by other workers
@@ -206,7 +212,7 @@ def sweep(
             the same call resumes.
         OSError: ``out`` cannot be written.
     """
-    recipes = [check_choice(r, f"recipes[{i}]", RECIPES) for i, r in enumerate(recipes)]
+    recipes = [check_choice(r, f"recipes[{i}]", tuple(names)) for i, r in enumerate(recipes)]
     seeds = [check_int(s, f"seeds[{i}]", low=0) for i, s in enumerate(seeds)]
     if not recipes or not seeds:
         raise ValueError(f"recipes and seeds must not be empty (got recipes={recipes}, seeds={seeds})")
@@ -218,10 +224,11 @@ def sweep(
     out = check_output_folder(out)
     log(f"Results: {out}/ (one JSON file per run; summary in {out / 'summary.md'})")
 
-    defaults = {name: p.default for name, p in inspect.signature(run_one).parameters.items()}
+    defaults = {name: p.default for name, p in inspect.signature(runner).parameters.items()}
     probe = data(seeds[0])  # the settings that change the numbers, the data's included
     settings = {key: run_kwargs.get(key, defaults[key]) for key in ("model", "optimizer", "epochs", "lr", "momentum")}
     settings["weight_decay"] = weight_decay_for(settings["optimizer"], run_kwargs.get("weight_decay"))
+    settings |= {key: run_kwargs.get(key, defaults[key]) for key in OPTIONAL_SETTINGS if key in defaults}
     settings |= {"steps_per_epoch": probe.steps_per_epoch, "data": probe.description}
     runs = [(r, s) for r in recipes for s in seeds]
     mine = runs[shard[0] - 1 :: shard[1]]
@@ -273,7 +280,7 @@ def sweep(
                 if run in redo:
                     log(f"{tag}: {path.name} is not a complete result: {redo[run]}; training it again")
                 current, ckpt = _label(*run), out / ".checkpoints" / f"{path.stem}.pt"
-                result = _train(run, tag, path, out, data, run_one, progress, log, run_kwargs)
+                result = _train(run, tag, path, out, data, runner, progress, log, run_kwargs)
                 if path.exists():
                     path.unlink()  # the damaged file found above: the claim makes it ours to replace
                 write_result(path, result)
@@ -287,7 +294,7 @@ def sweep(
     except KeyboardInterrupt:
         raise SweepInterrupted(current, out, ckpt if current else None) from None
 
-    _write_summary(out, RECIPES, others, log)
+    _write_summary(out, tuple(names), others, log)
     return paths
 
 
