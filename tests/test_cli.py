@@ -267,3 +267,43 @@ def test_ctrl_c_ends_with_one_line_and_the_same_command_resumes(tmp_path, capsys
     assert status == 0
     assert re.search(r"\[1/2\] constant seed 0: training \(resuming after epoch [12]\)", out), out
     assert sorted(p.name for p in tmp_path.glob("*.json")) == ["constant-seed0.json", "constant-seed1.json"]
+
+
+# -- Fashion-MNIST and d2l's re-run ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--model", "tiny"], "argument --model: tiny takes colour 3x32x32 images and --data fashion-mnist has grey "
+                          "1x28x28 ones; use one of lenet, bncnn"),
+    (["--val-size", "60000"], "argument --val-size: must be < 60000, the training images of Fashion-MNIST, so that "
+                              "some are left to train on (got 60000)"),
+])
+def test_fashion_mnist_refuses_a_colour_net_and_sizes_it_has_not(tmp_path, capsys, extra, message):
+    args = ["sweep", "--data", "fashion-mnist", "--out", str(tmp_path / "r"), *extra]
+    status, out, err = run_main(capsys, args)
+    assert status == 2 and err.strip().splitlines()[-1] == f"python -m lrcourse sweep: error: {message}"
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_grey_net_on_cifar_is_refused(tmp_path, capsys):
+    status, _, err = run_main(capsys, ["sweep", "--data", "cifar10", "--model", "bncnn", "--out", str(tmp_path / "r")])
+    assert status == 2 and "argument --model: bncnn takes grey 1x28x28 images and --data cifar10 has colour" in err
+
+
+def test_a_fashion_mnist_sweep_trains_lenet_by_default_on_the_real_files(tmp_path, capsys):
+    args = ["sweep", "--data", "fashion-mnist", "--recipes", "constant", "--seeds", "1", "--epochs", "1",
+            "--train-size", "256", "--val-size", "128", "--batch-size", "64", "--device", "cpu",
+            "--no-progress", "--out", str(tmp_path / "r")]
+    status, out, _ = run_main(capsys, args)
+    result = json.loads((tmp_path / "r" / "constant-seed0.json").read_text())
+    assert status == 0 and result["config"]["model"] == "lenet" and result["data_files"]["found"] == "debian"
+    assert result["config"]["data"].startswith("Fashion-MNIST train, 256 images; Fashion-MNIST val, 128 images")
+
+
+def test_d2l_refuses_an_unknown_run_and_needs_its_timing(tmp_path, capsys):
+    status, _, err = run_main(capsys, ["d2l", "--timing", "as-run", "--runs", "linear", "--out", str(tmp_path)])
+    assert status == 2 and err.strip().splitlines()[-1] == (
+        "python -m lrcourse d2l: error: argument --runs: unknown run(s) 'linear'; valid: all, constant, sqrt, "
+        "multifactor, cosine, warmup")
+    status, _, err = run_main(capsys, ["d2l", "--out", str(tmp_path)])
+    assert status == 2 and "the following arguments are required: --timing" in err

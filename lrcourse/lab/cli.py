@@ -29,7 +29,7 @@ from typing import Any
 
 from .checkpoint import ConfigMismatchError
 from .estimate import format_duration
-from .providers import CIFAR10_TRAIN_IMAGES, cifar_data, random_data
+from .providers import CIFAR10_TRAIN_IMAGES, FASHION_MNIST_TRAIN_IMAGES, cifar_data, fashion_data, random_data
 from .recipes import DEFAULT_WEIGHT_DECAY, OPTIMIZERS, RECIPES
 from .results import summary_table
 from .models import MODEL_INPUTS, MODEL_NAMES
@@ -37,7 +37,11 @@ from .sweeps import SweepInterrupted, check_output_folder, sweep
 
 __all__ = ["build_parser", "main"]
 
-DATA_CHOICES = ("cifar10", "synthetic", "random")
+DATA_CHOICES = ("cifar10", "fashion-mnist", "synthetic", "random")
+# The nets each data set's images fit: colour 3x32x32 (CIFAR-10, the stand-in, the noise) or grey 1x28x28.
+COLOUR_NETS = tuple(name for name in MODEL_NAMES if MODEL_INPUTS[name][0] == 3)
+GREY_NETS = tuple(name for name in MODEL_NAMES if MODEL_INPUTS[name][0] == 1)
+DEFAULT_MODEL = {"cifar10": "airbench", "synthetic": "airbench", "random": "airbench", "fashion-mnist": "lenet"}
 DEBUG_VAR, URL_VAR = "LRCOURSE_DEBUG", "LRCOURSE_CIFAR10_URL"
 EPILOG = f"""\
 environment variables:
@@ -156,9 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"comma-separated recipes, or 'all': {', '.join(RECIPES)}")
     add("--seeds", type=_int_at_least(1), default=3, action=_Once, help="number of seeds (0, 1, ..., N-1)")
     add("--epochs", type=_int_at_least(1), default=10, action=_Once, help="epochs per run")
-    # The colour nets: the data sets the command line offers are CIFAR-10 and its stand-in.
-    cifar_nets = [name for name in MODEL_NAMES if MODEL_INPUTS[name][0] == 3]
-    add("--model", choices=cifar_nets, default="airbench", action=_Once, help="network")
+    add("--model", choices=COLOUR_NETS + GREY_NETS, default=None, action=_Once,
+        help=f"network: for CIFAR-10 and the stand-in {', '.join(COLOUR_NETS)}; for Fashion-MNIST "
+        f"{', '.join(GREY_NETS)} (default: airbench, or lenet with --data fashion-mnist)")
     add("--out", default="results", action=_Once, help="folder for the result files")
     add("--lr", type=_real(0.0, low_open=True), default=0.1, action=_Once, help="peak learning rate of every recipe")
     add("--optimizer", choices=OPTIMIZERS, default="sgd", action=_Once,
@@ -174,8 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--train-size", type=_int_at_least(1), default=None, action=_Once,
         help="use only this many training images, for quick checks (default: all that are left)")
     add("--data", choices=DATA_CHOICES, default=None, action=_Once,
-        help="cifar10 (real, downloaded), synthetic (an offline stand-in in the same format) or random "
-        "(noise, for tests) (default: $LRCOURSE_DATA, else cifar10)")
+        help="cifar10 (real, downloaded), fashion-mnist (real; from --data-root, Debian's dataset-fashion-mnist "
+        "or downloaded), synthetic (an offline CIFAR-10 stand-in in the same format) or random (noise, for tests) "
+        "(default: $LRCOURSE_DATA, else cifar10)")
     add("--data-root", default="data", action=_Once, help="where the data sets live")
     add("--device", type=_device, default=None, action=_Once,
         help="cuda, cuda:N, mps or cpu (default: the best available)")
@@ -290,9 +295,10 @@ def _refuse(parser: argparse.ArgumentParser, message: str) -> None:
 def _check_sizes(parser: argparse.ArgumentParser, kind: str, val_size: int | None, train_size: int | None) -> None:
     if kind == "random":
         return
-    n, val = CIFAR10_TRAIN_IMAGES, 5000 if val_size is None else val_size
+    n = FASHION_MNIST_TRAIN_IMAGES if kind == "fashion-mnist" else CIFAR10_TRAIN_IMAGES
+    name, val = "Fashion-MNIST" if kind == "fashion-mnist" else "CIFAR-10", 5000 if val_size is None else val_size
     if val >= n:
-        _refuse(parser, f"argument --val-size: must be < {n}, the training images of CIFAR-10, so that some "
+        _refuse(parser, f"argument --val-size: must be < {n}, the training images of {name}, so that some "
                      f"are left to train on (got {val})")
     if train_size is not None and train_size > n - val:
         _refuse(parser, f"argument --train-size: at most {n - val} training images are left after --val-size {val} "
@@ -359,8 +365,18 @@ def _summary(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return 0
 
 
+def _check_model(parser: argparse.ArgumentParser, kind: str, model: str) -> None:
+    nets = GREY_NETS if kind == "fashion-mnist" else COLOUR_NETS
+    if model not in nets:
+        c, h, w = MODEL_INPUTS[model]
+        images = "grey 1x28x28" if kind == "fashion-mnist" else "colour 3x32x32"
+        _refuse(parser, f"argument --model: {model} takes {'grey' if c == 1 else 'colour'} {c}x{h}x{w} images and "
+                     f"--data {kind} has {images} ones; use one of {', '.join(nets)}")
+
+
 def _hint(args: argparse.Namespace, kind: str, val_size: int) -> Any:
-    images = args.train_size or (64 if kind == "random" else CIFAR10_TRAIN_IMAGES - val_size)
+    n = FASHION_MNIST_TRAIN_IMAGES if kind == "fashion-mnist" else CIFAR10_TRAIN_IMAGES
+    images = args.train_size or (64 if kind == "random" else n - val_size)
     small = {"seeds": 1, "epochs": min(args.epochs, 3), "train_size": min(images, 5000)}
 
     def hint(seconds: float) -> str:
@@ -375,6 +391,8 @@ def _sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     kind = args.data or os.environ.get("LRCOURSE_DATA", "").strip() or "cifar10"
     if kind not in DATA_CHOICES:
         _refuse(parser, f"LRCOURSE_DATA must be one of {', '.join(DATA_CHOICES)} (got LRCOURSE_DATA={kind!r})")
+    model = args.model or DEFAULT_MODEL[kind]
+    _check_model(parser, kind, model)
     _check_sizes(parser, kind, args.val_size, args.train_size)
     _check_device(args.device)
     if args.threads is not None:
@@ -385,6 +403,10 @@ def _sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if kind == "random":
         val_size = 32 if args.val_size is None else args.val_size
         data = random_data(n_train=args.train_size or 64, n_val=val_size, batch_size=args.batch_size)
+    elif kind == "fashion-mnist":
+        val_size = 5000 if args.val_size is None else args.val_size
+        data = fashion_data(args.data_root, batch_size=args.batch_size, val_size=val_size, device=args.device,
+                            train_size=args.train_size)
     else:
         val_size = 5000 if args.val_size is None else args.val_size
         if kind == "synthetic" and not (Path(args.data_root) / "synthetic" / "cifar-10-batches-py").is_dir():
@@ -397,7 +419,7 @@ def _sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         except ValueError as error:  # sizes the data on disk does not have
             _refuse(parser, str(error).replace("val_size", "--val-size").replace("train_size", "--train-size"))
     sweep(args.recipes, list(range(args.seeds)), args.out, data, shard=args.shard, progress=args.progress,
-          model=args.model, optimizer=args.optimizer, epochs=args.epochs, lr=args.lr, momentum=args.momentum,
+          model=model, optimizer=args.optimizer, epochs=args.epochs, lr=args.lr, momentum=args.momentum,
           weight_decay=args.weight_decay, device=args.device, precision=args.precision,
           hint=_hint(args, kind, val_size))
     try:
