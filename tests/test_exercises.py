@@ -233,6 +233,17 @@ def warm_up_from_zero(optimizer, steps):
             group["lr"] = target * step / 5
 
 
+def sync_folder(folder):  # the chapter 8 solution's
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # Windows cannot open a folder
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def save_atomic(state, path):  # the chapter 8 solution
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -245,26 +256,36 @@ def save_atomic(state, path):  # the chapter 8 solution
     except BaseException:
         os.unlink(tmp)
         raise
+    sync_folder(path.parent)
 
 
-def save_atomic_named(state, path):  # another correct form
+def save_atomic_named(state, path):  # another correct form: a file object's fsync, pathlib's replace
     path = Path(path)
     with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as f:
         tmp = f.name
         try:
             torch.save(state, f)
             f.flush()
-            os.fsync(f.fileno())
+            os.fsync(f)
         except Exception:
             f.close()
             os.unlink(tmp)
             raise
-    os.replace(tmp, path)
+    Path(tmp).replace(path)
+    with contextlib.suppress(OSError):
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            getattr(os, "fdatasync", os.fsync)(folder)  # macOS has no fdatasync
+        finally:
+            os.close(folder)
 
 
-def save_atomic_variant(*, fsync=True, same_folder=True, cleanup=True, reraise=True, replace=True):
+def save_atomic_variant(*, fsync=True, same_folder=True, cleanup=True, reraise=True, replace=True,
+                        folder_fsync="after"):
     def save(state, target):
         target = Path(target)
+        if folder_fsync == "before":
+            sync_folder(target.parent)
         fd, tmp = tempfile.mkstemp(dir=target.parent if same_folder else None)
         try:
             with os.fdopen(fd, "wb") as f:
@@ -278,6 +299,8 @@ def save_atomic_variant(*, fsync=True, same_folder=True, cleanup=True, reraise=T
                 os.unlink(tmp)
             if reraise:
                 raise
+        if folder_fsync == "after":
+            sync_folder(target.parent)
 
     return save
 
@@ -335,6 +358,7 @@ def _from_os(source):
 
 
 SAVE_FROM_OS = """
+    import os
     import tempfile
     from os import fdopen, fsync, replace, unlink
     from pathlib import Path
@@ -353,6 +377,11 @@ SAVE_FROM_OS = """
         except BaseException:
             unlink(tmp)
             raise
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            fsync(folder)
+        finally:
+            os.close(folder)
 """
 
 
@@ -639,6 +668,17 @@ def _table_crash(key="test_acc", pattern="*.json"):  # reads every file as a res
         return runs
 
     return answer
+
+
+def _trained_at(as_array=False):
+    def trained_at(schedule, built_with, epochs):
+        rates, lr = [], built_with
+        for epoch in range(epochs):
+            rates.append(lr)
+            lr = schedule(epoch)
+        return np.array(rates) if as_array else rates
+
+    return trained_at
 
 
 CASES = [
@@ -985,6 +1025,16 @@ CASES = [
     ("check_08_3", save_atomic_variant(same_folder=False), False, "mkstemp(dir=path.parent)"),
     ("check_08_3", save_atomic_variant(cleanup=True, reraise=False), False, "let the error propagate"),
     ("check_08_3", save_atomic_variant(replace=False), False, "temporary file was left behind"),
+    *(  # the folder's fsync is asked for where a folder can be opened
+        [
+            ("check_08_3", save_atomic_variant(folder_fsync=None), False, "reaches the disk only with it"),
+            ("check_08_3", save_atomic_variant(folder_fsync="before"), False, "an fsync of the folder before it"),
+            ("check_08_3", _from_os(SAVE_FROM_OS.replace("fsync(folder)", "pass")), False,
+             "os.fsync that descriptor"),
+        ]
+        if os.name == "posix"
+        else []
+    ),
     ("check_08_3", lambda state, path: None, False, "nothing was written at path"),
     # ch09-evaluate
     ("check_09_1", _mean_loss(), True, "the mode restored in both cases"),
@@ -1032,6 +1082,18 @@ CASES = [
     ("check_10_2", np.array([4, 5]), True, "a run needs 5 epochs"),
     ("check_10_2", torch.tensor([4, 5]), True, "a run needs 5 epochs"),
     ("check_10_2", np.array([3, 5]), False, "counted from the last improvement"),
+    # ch11-late
+    ("check_11_1", _trained_at(), True, "one epoch late"),
+    ("check_11_1", _trained_at(as_array=True), True, "one epoch late"),
+    ("check_11_1", lambda schedule, built_with, epochs: [schedule(e) for e in range(epochs)], False,
+     "those are the rates the schedule means"),
+    ("check_11_1", lambda schedule, built_with, epochs: [0.0] + [schedule(e) for e in range(epochs - 1)], False,
+     "the rate the optimizer was built with"),
+    ("check_11_1", lambda schedule, built_with, epochs: [built_with] + [schedule(e) for e in range(1, epochs)],
+     False, "the lag is one epoch for every epoch"),
+    ("check_11_1", lambda schedule, built_with, epochs: [built_with] + [schedule(e) for e in range(epochs)], False,
+     "one rate per epoch"),
+    ("check_11_1", [0.3, 0.0, 0.06], False, "a function trained_at(schedule, built_with, epochs)"),
 ]
 
 
