@@ -1,18 +1,23 @@
 """Checkpoints: weights-only loading, atomic writes, RNG states, config checks, exact resume."""
 
+import os
 import random
+import stat
 
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
+import lrcourse.lab.training_run as training_run
 from lrcourse import capture_rng_state, restore_rng_state
 from lrcourse.lab.checkpoint import (
     ConfigMismatchError,
+    atomic_write,
     atomic_write_text,
     check_config,
     load_checkpoint,
+    read_checkpoint,
     save_checkpoint,
 )
 from lrcourse import WarmupReduceLROnPlateau, warmup_cosine
@@ -59,11 +64,36 @@ def build(seed=0, kind="cosine", total_steps=9):
     return model, optimizer, torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, patience=0, factor=0.5), "metric"
 
 
-def run(path, crash_at=None, resume=False, seed=0, kind="cosine", epochs=EPOCHS, total_steps=9):
+def ticking(batches, clock):
+    """``batches`` on which each batch takes one second of ``clock`` (a FakeClock)."""
+
+    def train_batches(epoch, start):
+        for batch in batches(epoch, start):
+            clock.now += 1.0
+            yield batch
+
+    return train_batches
+
+
+class FakeClock:
+    """Stands for time.monotonic: the seconds move only when the batches say so."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def run(path, crash_at=None, resume=False, seed=0, kind="cosine", epochs=EPOCHS, total_steps=9, clock=None,
+        **options):
+    """One run; ``options`` go to train (a checkpoint after every step unless they say otherwise)."""
     model, optimizer, scheduler, cadence = build(seed, kind, total_steps)
-    history = train(model, optimizer, scheduler, make_batches(crash_at), epochs, cadence=cadence,
+    batches = make_batches(crash_at) if clock is None else ticking(make_batches(crash_at), clock)
+    options = {"checkpoint_every_steps": 1} | options
+    history = train(model, optimizer, scheduler, batches, epochs, cadence=cadence,
                     val_batches=val_batches, device="cpu", progress=False, checkpoint_path=path,
-                    checkpoint_every_steps=1, resume=resume, config={"seed": 0})
+                    resume=resume, config={"seed": 0}, **options)
     return model, optimizer, scheduler, history
 
 
@@ -106,6 +136,33 @@ def test_resume_other_schedulers(tmp_path, reference, kind, cut):
     with pytest.raises(Crash):
         run(path, crash_at=cut, kind=kind)
     assert_same_run(reference[kind], run(path, resume=True, seed=5, kind=kind))
+
+
+@pytest.mark.parametrize(
+    ("kind", "every_epochs", "crash_at", "position"),
+    [
+        # 1.5 s, a batch a second, 3 batches an epoch: saves after steps 2 (by time), 3 (the
+        # epoch's), 5 (by time), 6 (the epoch's), 8 (by time)...; killed before step 5 or 8.
+        ("cosine", 1, 5, {"epoch": 1, "batch": 2}),
+        ("warmup_plateau", 1, 8, {"epoch": 2, "batch": 2}),
+        # Without epoch saves: after steps 2 and 4 (by time), across the epoch's end.
+        ("cosine", 0, 5, {"epoch": 1, "batch": 1}),
+    ],
+)
+def test_resume_from_a_timed_checkpoint_is_bitwise_identical(tmp_path, monkeypatch, reference, kind, every_epochs,
+                                                              crash_at, position):
+    path = tmp_path / "run.pt"
+    clock = FakeClock()
+    monkeypatch.setattr(training_run, "_clock", clock)
+    timed = {"checkpoint_every_steps": 0, "checkpoint_every_epochs": every_epochs, "checkpoint_every_seconds": 1.5}
+    with pytest.raises(Crash):
+        run(path, crash_at=crash_at, kind=kind, clock=clock, **timed)
+    state = read_checkpoint(path)
+    assert state["position"] == position  # mid-epoch, where the clock put it
+    assert state["extra"]["history"]["steps"] == 3 * position["epoch"] + position["batch"]
+    # A new process: its own clock, another seed; everything must come from the checkpoint.
+    resumed = run(path, resume=True, seed=321, kind=kind, clock=FakeClock(), **timed)
+    assert_same_run(reference[kind], resumed)
 
 
 def test_resume_of_a_finished_run_trains_no_more(tmp_path, reference):
@@ -182,6 +239,43 @@ def test_failed_write_leaves_previous_checkpoint_valid(tmp_path, monkeypatch):
     state = load_checkpoint(path, model=fresh, optimizer=fresh_opt)
     assert state["position"] == {"epoch": 1, "batch": 0}
     assert not torch.equal(fresh.weight, torch.full_like(fresh.weight, 7.0))
+
+
+def test_atomic_write_fsyncs_the_file_then_the_folder_after_the_rename(tmp_path, monkeypatch):
+    path = tmp_path / "ckpt.pt"
+    path.write_bytes(b"old")
+    events = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd):
+        kind = "folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file"
+        events.append(("fsync", kind, path.read_bytes()))
+        real_fsync(fd)
+
+    def replace(src, dst):
+        events.append(("replace",))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    atomic_write(path, lambda f: f.write(b"new"))
+    # The data reaches the disk before the rename; the folder (the rename itself) after it.
+    assert events == [("fsync", "file", b"old"), ("replace",), ("fsync", "folder", b"new")]
+    assert path.read_bytes() == b"new"
+
+
+def test_atomic_write_goes_on_where_a_folder_cannot_be_opened(tmp_path, monkeypatch):
+    path = tmp_path / "ckpt.pt"
+    real_open = os.open
+
+    def windows_open(name, flags, *args, **kwargs):  # Windows refuses to open a folder
+        if os.path.isdir(name):
+            raise PermissionError(13, "Permission denied", str(name))
+        return real_open(name, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", windows_open)
+    assert atomic_write(path, lambda f: f.write(b"data")) == path
+    assert path.read_bytes() == b"data"
 
 
 def test_atomic_text_write_replaces_whole_file(tmp_path):

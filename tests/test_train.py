@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 import lrcourse.lab.training as train_mod
+import lrcourse.lab.training_run as training_run
 from lrcourse.lab.divergence import DivergenceMonitor
 from lrcourse.scheduler_settings import schedule_signature
 from lrcourse import WarmupReduceLROnPlateau, warmup_cosine
@@ -146,6 +147,16 @@ def test_metric_cadence_needs_validation_data():
         ({"resume": True}, ValueError, r"resume=True needs a checkpoint_path"),
         ({"progress": 1}, TypeError, r"progress must be True or False"),
         ({"checkpoint_every_steps": -1}, ValueError, r"checkpoint_every_steps must be an integer >= 0"),
+        ({"checkpoint_every_seconds": -1}, ValueError,
+         r"checkpoint_every_seconds must be a finite number >= 0 \(got checkpoint_every_seconds=-1.0\)"),
+        ({"checkpoint_every_seconds": math.nan}, ValueError,
+         r"checkpoint_every_seconds must be a finite number >= 0 \(got checkpoint_every_seconds=nan\)"),
+        ({"checkpoint_every_seconds": math.inf}, ValueError,
+         r"checkpoint_every_seconds must be a finite number >= 0 \(got checkpoint_every_seconds=inf\)"),
+        ({"checkpoint_every_seconds": "300"}, TypeError,
+         r"checkpoint_every_seconds must be a finite number >= 0 \(got checkpoint_every_seconds='300' of type str\)"),
+        ({"checkpoint_every_seconds": True}, TypeError,
+         r"checkpoint_every_seconds must be a finite number >= 0 \(got checkpoint_every_seconds=True of type bool\)"),
     ],
 )
 def test_bad_arguments_are_named(kwargs, error, message):
@@ -154,6 +165,69 @@ def test_bad_arguments_are_named(kwargs, error, message):
     epochs = args.pop("epochs")
     with pytest.raises(error, match=message):
         train(model, optimizer, None, train_batches, epochs, **args)
+
+
+class FakeClock:
+    """Stands for time.monotonic: the seconds move only when the test says so."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.mark.parametrize(
+    ("options", "positions"),
+    [
+        # A batch takes 1 s: a save after every third step, and the epoch's own save restarts the interval.
+        ({"checkpoint_every_seconds": 2.5}, [(0, 3), (1, 0), (1, 3), (2, 0), (2, 3), (3, 0)]),
+        # Without epoch saves the interval runs on across the epochs.
+        ({"checkpoint_every_seconds": 2.5, "checkpoint_every_epochs": 0}, [(0, 3), (1, 2), (2, 1), (2, 4)]),
+        # A save by step count restarts the interval too: after step 4, the next timed save is step 7, not 6.
+        ({"checkpoint_every_seconds": 2.5, "checkpoint_every_steps": 4, "checkpoint_every_epochs": 0},
+         [(0, 3), (0, 4), (1, 3), (1, 4), (2, 3), (2, 4)]),
+        # 0: never by the clock.
+        ({"checkpoint_every_seconds": 0}, [(1, 0), (2, 0), (3, 0)]),
+    ],
+)
+def test_checkpoint_every_seconds_saves_when_the_clock_says(tmp_path, monkeypatch, options, positions):
+    clock = FakeClock()
+    monkeypatch.setattr(training_run, "_clock", clock)
+    saved = []
+    real_save = training_run.save_checkpoint
+
+    def recording_save(path, **kwargs):
+        saved.append((kwargs["position"]["epoch"], kwargs["position"]["batch"]))
+        return real_save(path, **kwargs)
+
+    monkeypatch.setattr(training_run, "save_checkpoint", recording_save)
+
+    def one_second_per_batch(epoch, start):
+        for batch in train_batches(epoch, start):
+            clock.now += 1.0
+            yield batch
+
+    model, optimizer = setup()
+    history = train(model, optimizer, None, one_second_per_batch, 3, device="cpu", progress=False,
+                    checkpoint_path=tmp_path / "run.pt", **options)
+    assert history.steps == 12
+    assert saved == positions
+
+
+def test_the_clock_is_read_only_when_it_can_cause_a_save(tmp_path, monkeypatch):
+    def no_clock():
+        raise AssertionError("the clock was read")
+
+    monkeypatch.setattr(training_run, "_clock", no_clock)
+    # Nowhere to save, or no interval: no clock, and so no host copy forced at every step.
+    for options in ({"checkpoint_every_seconds": 1}, {"checkpoint_path": tmp_path / "a.pt"}):
+        model, optimizer = setup()
+        assert train(model, optimizer, None, train_batches, 1, device="cpu", progress=False, **options).steps == 4
+    model, optimizer = setup()
+    with pytest.raises(AssertionError, match="the clock was read"):
+        train(model, optimizer, None, train_batches, 1, device="cpu", progress=False, checkpoint_every_seconds=1,
+              checkpoint_path=tmp_path / "b.pt")
 
 
 def test_wrong_types_are_named():

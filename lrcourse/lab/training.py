@@ -134,6 +134,7 @@ def train(
     checkpoint_path: str | os.PathLike[str] | None = None,
     checkpoint_every_steps: int = 0,
     checkpoint_every_epochs: int = 1,
+    checkpoint_every_seconds: float = 0,
     resume: bool = False,
     config: Mapping[str, Any] | None = None,
     progress: bool | None = None,
@@ -171,6 +172,12 @@ def train(
             ``None`` saves nothing.
         checkpoint_every_steps: Also save every this many optimizer steps, mid-epoch; 0: never.
         checkpoint_every_epochs: Save after every this many epochs (and after the last); 0: never.
+        checkpoint_every_seconds: Also save, mid-epoch, after the first optimizer step that ends
+            this many seconds or more after the last save of any kind (by step count, by time, at
+            an epoch's end; before the first one, after training started in this process); 0:
+            never. A finite number >= 0. Timed with ``time.monotonic`` from the end of the last
+            save, so a change of the system clock moves nothing and a slow save (to a network
+            drive) cannot make every step save.
         resume: Continue from ``checkpoint_path`` if that file exists. The saved config (yours,
             the trainer's settings and the schedule's signature) must equal this run's, or a
             ``ConfigMismatchError`` names what changed.
@@ -207,6 +214,7 @@ def train(
     divergence_factor = check_real(divergence_factor, "divergence_factor", low=1.0, low_open=True)
     checkpoint_every_steps = check_int(checkpoint_every_steps, "checkpoint_every_steps", low=0)
     checkpoint_every_epochs = check_int(checkpoint_every_epochs, "checkpoint_every_epochs", low=0)
+    checkpoint_every_seconds = check_real(checkpoint_every_seconds, "checkpoint_every_seconds", low=0.0)
     resume = check_bool(resume, "resume")
     if resume and checkpoint_path is None:
         raise ValueError("resume=True needs a checkpoint_path to resume from")
@@ -218,7 +226,7 @@ def train(
               device=device, precision=precision, channels_last=channels_last, check_every=check_every,
               divergence_factor=divergence_factor, checkpoint_path=checkpoint_path,
               checkpoint_every_steps=checkpoint_every_steps, checkpoint_every_epochs=checkpoint_every_epochs,
-              progress=progress, config=config)
+              checkpoint_every_seconds=checkpoint_every_seconds, progress=progress, config=config)
     if resume and Path(checkpoint_path).exists():  # type: ignore[arg-type]
         run.resume(checkpoint_path)  # type: ignore[arg-type]
     run.start_clock()

@@ -16,7 +16,9 @@ through the gradient scaler, the optimizer step, the scheduler step (cadence ``"
 the optimizer really stepped), the running sums, all on the device. Every ``check_every`` steps
 :meth:`Run.flush` copies the step losses to the host in one synchronisation and feeds them to
 the divergence monitor. :meth:`Run.save` and :meth:`Run.resume` write and read everything that
-makes a resumed run continue bit for bit.
+makes a resumed run continue bit for bit. A mid-epoch save comes every ``checkpoint_every_steps``
+optimizer steps, and after the first step that ends ``checkpoint_every_seconds`` or more after the
+last save (timed by ``_clock``, from the end of that save; an epoch's save counts too).
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ __all__ = ["Run"]
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 
+#: The clock of ``checkpoint_every_seconds``: monotonic, so a change of the system time moves
+#: nothing. Looked up at each call, so a test can replace it with a clock it controls.
+_clock = time.monotonic
+
 
 class Run:
     """The state of one training run, and the steps of its loop; settings come checked from ``train``."""
@@ -64,6 +70,7 @@ class Run:
         checkpoint_path: str | os.PathLike[str] | None,
         checkpoint_every_steps: int,
         checkpoint_every_epochs: int,
+        checkpoint_every_seconds: float,
         progress: bool,
         config: Mapping[str, Any] | None,
     ) -> None:
@@ -73,6 +80,10 @@ class Run:
         self.check_every, self.progress = check_every, progress
         self.checkpoint_path = checkpoint_path
         self.checkpoint_every_steps, self.checkpoint_every_epochs = checkpoint_every_steps, checkpoint_every_epochs
+        self.checkpoint_every_seconds = checkpoint_every_seconds
+        # Saves by the clock only when there is somewhere to save: otherwise no clock, no flush.
+        self.timed = bool(checkpoint_every_seconds) and checkpoint_path is not None
+        self.last_save = 0.0  # the clock's time at the end of the last save; set by start_clock
 
         if channels_last:
             model.to(device, memory_format=torch.channels_last)
@@ -125,6 +136,15 @@ class Run:
         save_checkpoint(self.checkpoint_path, model=self.model, optimizer=self.optimizer,
                         scheduler=self.scheduler, scaler=self.scaler,
                         position={"epoch": next_epoch, "batch": next_batch}, config=self.config, extra=extra)
+        if self.timed:
+            self.last_save = _clock()  # from the end of a save: a slow one cannot make every step save
+
+    def save_due(self) -> bool:
+        """Whether the step just taken ends a mid-epoch interval: by step count, or by the clock."""
+        every = self.checkpoint_every_steps
+        if every and self.history.steps % every == 0:
+            return True
+        return self.timed and _clock() - self.last_save >= self.checkpoint_every_seconds
 
     # -- the loop ---------------------------------------------------------------------------------
 
@@ -132,6 +152,8 @@ class Run:
         """Start timing; a resumed run goes on counting from its saved wall time."""
         self.started = time.perf_counter() - self.history.wall_time
         self.epoch_started = time.perf_counter()
+        if self.timed:
+            self.last_save = _clock()  # checkpoint_every_seconds counts from here until the first save
 
     def train_epoch(self, train_batches: Callable[[int, int], Iterable[Batch]]) -> bool:
         """One pass over the epoch's batches, from ``start_batch``; ``False`` if the run diverged."""
@@ -143,7 +165,7 @@ class Run:
             stepped = self.train_step(batch)
             if len(self.pending) >= self.check_every and self.flush() is not None:
                 break
-            if stepped and self.checkpoint_every_steps and self.history.steps % self.checkpoint_every_steps == 0:
+            if stepped and self.save_due():
                 if self.flush() is not None:
                     break
                 self.save(self.epoch, batch_index + 1)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import os
+import stat
 import tempfile
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +18,7 @@ from torch import nn
 from torch.optim import lr_scheduler as sched
 
 from ...lab.history import History
-from ._common import (as_bool, as_int, as_tuple, counting_calls, failed, guarded, names_of, not_attempted, one_thread,
+from ._common import (_namespaces, as_bool, as_int, as_tuple, failed, guarded, names_of, not_attempted, one_thread,
                       passed, wrong_form)
 
 __all__ = ["check_08_1", "check_08_2", "check_08_3", "check_08_4"]
@@ -35,6 +38,60 @@ class _FailsHalfway:
         raise RuntimeError("simulated failure halfway through the save")
 
 
+#: The os functions check_08_3 watches, and what a call of each counts as.
+_WATCHED = {"fsync": "fsync", "fdatasync": "fsync", "replace": "replace", "rename": "replace"}
+
+
+def _is_folder(fd: Any) -> bool:
+    """Whether ``fd`` (a number, or an object with ``fileno()``) is an open folder."""
+    try:
+        number = fd if isinstance(fd, int) else fd.fileno()
+        return stat.S_ISDIR(os.fstat(number).st_mode)
+    except (AttributeError, OSError, TypeError, ValueError):
+        return False
+
+
+@contextlib.contextmanager
+def _watching_os(answer: Any) -> Iterator[list[str]]:
+    """Record, in order, the answer's calls of ``os.fsync`` and ``os.fdatasync`` (as ``"fsync file"``
+    or ``"fsync folder"``) and of ``os.replace`` and ``os.rename`` (as ``"replace"``).
+
+    However the answer calls them: the ``os`` functions themselves are patched, and so is every
+    name in the answer's module globals bound to one of them (``from os import fsync``). All are
+    restored afterwards.
+    """
+    events: list[str] = []
+    real = {name: getattr(os, name) for name in _WATCHED if hasattr(os, name)}
+
+    def watching(name: str) -> Any:
+        function = real[name]
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if _WATCHED[name] == "fsync":
+                fd = args[0] if args else kwargs.get("fd")
+                events.append("fsync folder" if _is_folder(fd) else "fsync file")
+            else:
+                events.append("replace")
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    wrappers = {name: watching(name) for name in real}
+    patched = [(namespace, key, value) for namespace in _namespaces(answer) for key, value in namespace.items()
+               if any(value is function for function in real.values())]
+    try:
+        for namespace, key, value in patched:
+            namespace[key] = next(wrappers[name] for name, function in real.items() if value is function)
+        for name, wrapper in wrappers.items():
+            setattr(os, name, wrapper)
+        yield events
+    finally:
+        for name, function in real.items():
+            setattr(os, name, function)
+        for namespace, key, value in patched:
+            namespace[key] = value
+
+
 def _load_step(path: Path) -> Any:
     try:
         return torch.load(path, weights_only=True)["step"].item()
@@ -47,7 +104,9 @@ def check_08_3(answer: Any) -> bool:
     """Exercise ch08-atomic. Answer: a function ``save_atomic(state, path)``.
 
     It is called in an empty folder: a first save must leave exactly one file, ``path``, that
-    loads with ``torch.load(path, weights_only=True)``, written through ``os.fsync``; a second
+    loads with ``torch.load(path, weights_only=True)``, written through ``os.fsync`` and, on
+    POSIX, followed by an ``os.fsync`` of the folder after ``os.replace`` (the rename is durable
+    only once the folder is; Windows cannot open a folder, so there it is not asked for); a second
     save whose state fails to pickle halfway must raise, leave the first checkpoint intact and no
     temporary file behind, and must have written its temporary file in the target's folder
     (``os.replace`` is atomic only within one file system). ``os.fsync`` counts however it is
@@ -60,14 +119,13 @@ def check_08_3(answer: Any) -> bool:
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         target = folder / "checkpoint.pt"
-        with counting_calls(answer, os, {"fsync": "fsync", "fdatasync": "fsync", "replace": "replace",
-                                         "rename": "replace"}) as calls:
+        with _watching_os(answer) as calls:
             try:
                 answer({"step": torch.tensor(50)}, target)
             except Exception as error:  # noqa: BLE001
                 return failed("a first save that succeeds", f"{type(error).__name__}: {error}",
                               "save_atomic(state, path) takes the state dict and the target path.")
-            first = {"fsync": calls["fsync"], "replace": calls["replace"]}
+            first = list(calls)  # what the first save did, in order
             files = sorted(p.name for p in folder.iterdir())
             if files != [target.name]:
                 hint = ("nothing was written at path." if target.name not in files else
@@ -86,7 +144,7 @@ def check_08_3(answer: Any) -> bool:
         # The gravest mistake first: a save that writes onto the target destroys the old checkpoint.
         step = _load_step(target)
         if step != 50:
-            how = ("the target was overwritten in place" if not first["replace"] else
+            how = ("the target was overwritten in place" if "replace" not in first else
                    "the target was overwritten before the write had succeeded")
             damaged = f"a damaged checkpoint ({step.split(':')[0]} on torch.load)" if isinstance(step, str) else \
                 f"a checkpoint of step {step}"
@@ -96,10 +154,17 @@ def check_08_3(answer: Any) -> bool:
         if not raised:
             return failed("the failing save to raise", "no error",
                           "let the error propagate after cleaning up: a caller must know the save failed.")
-        if not first["fsync"]:
-            return failed("os.fsync before os.replace", "no call of os.fsync",
+        if "fsync file" not in first:
+            return failed("os.fsync before os.replace", "no call of os.fsync on the file",
                           "flush and os.fsync the temporary file before os.replace: otherwise a crash can leave "
                           "an empty file under the target's name.")
+        renamed = first.index("replace") if "replace" in first else len(first)
+        if os.name == "posix" and "fsync folder" not in first[renamed:]:
+            received = "an fsync of the folder before it" if "fsync folder" in first else "no fsync of the folder"
+            return failed("os.fsync of the folder after os.replace", received,
+                          "the rename is a change to the folder, and reaches the disk only with it: after "
+                          "os.replace, open the folder with os.open(path.parent, os.O_RDONLY), os.fsync that "
+                          "descriptor and close it (skip it where a folder cannot be opened, as on Windows).")
         left = sorted(p.name for p in folder.iterdir() if p.name != target.name)
         if left:
             return failed("no temporary file after the failed save", str(left),
