@@ -15,6 +15,7 @@ import time
 import pytest
 
 from lrcourse.lab import claims
+from lrcourse.lab.checkpoint import ConfigMismatchError
 from lrcourse.lab.cli import main
 from lrcourse.lab.data import write_synthetic_cifar10
 from lrcourse.lab import random_data, sweep
@@ -244,3 +245,34 @@ def test_two_workers_at_once_train_each_run_once(tmp_path, capsys):
     summary = (tmp_path / "summary.md").read_text()
     assert "| constant | 2 | 0 |" in summary and "| cosine | 2 | 0 |" in summary  # written by the last one
     assert not list(tmp_path.glob(".locks/*")) and not list(tmp_path.glob(".checkpoints/*"))
+
+
+def test_a_run_claimed_meanwhile_by_a_sweep_with_other_settings_is_refused_not_skipped(tmp_path, live_pid, monkeypatch):
+    # The other sweep claims the run after this one looked (its survey saw nothing): the claim
+    # itself must compare settings, or this sweep would print "skipped", exit 0, and leave the
+    # folder filling with the other sweep's results.
+    out = tmp_path / "r"
+    (out / ".locks").mkdir(parents=True)
+    other = {"model": "tiny", "optimizer": "sgd", "epochs": 1, "lr": 0.5, "momentum": 0.9, "weight_decay": 5e-4,
+             "steps_per_epoch": 2, "data": "elsewhere"}
+    record = {"pid": live_pid, "host": HOST, "run": "constant seed 0", "settings": other}
+    (out / ".locks" / "constant-seed0.lock").write_text(json.dumps(record))
+    monkeypatch.setattr("lrcourse.lab.sweeps._survey", lambda out, runs, settings: ({}, {}))
+    monkeypatch.setattr(claims, "claim", lambda path, info=None: dict(record))
+    with pytest.raises(ConfigMismatchError, match=r"^constant seed 0 is being trained into .* by pid \d+ on host .* "
+                                                   r"with other settings \(lr 0.5 there, 0.1 here"):
+        sweep(["constant"], [0], out, DATA, log=lambda _: None, **RUN)
+    assert not result_path(out, "constant", 0).exists()
+
+
+def test_a_run_claimed_by_a_sweep_with_the_same_settings_is_skipped(tmp_path, monkeypatch):
+    out = tmp_path / "r"
+    lines = []
+    sweep(["constant"], [0], out, DATA, log=lambda _: None, **RUN)  # learn this sweep's settings
+    settings = {k: v for k, v in json.loads(result_path(out, "constant", 0).read_text())["config"].items()}
+    same = {key: settings[key] for key in ("model", "optimizer", "epochs", "lr", "momentum", "weight_decay",
+                                           "steps_per_epoch", "data")}
+    holder = {"pid": os.getpid(), "host": HOST, "run": "constant seed 1", "settings": same}
+    monkeypatch.setattr(claims, "claim", lambda path, info=None: dict(holder))
+    sweep(["constant"], [0, 1], out, DATA, log=lines.append, **RUN)
+    assert any("constant seed 1: being trained by" in line and line.endswith("skipped") for line in lines)

@@ -269,6 +269,12 @@ def sweep(
             lock = out / ".locks" / f"{path.stem}.lock"
             got = claims.claim(lock, {"run": _label(*run), "settings": settings})
             if not isinstance(got, claims.Claim):
+                # Claimed since the survey above by a sweep with other settings: refuse, as for its result.
+                diff = _differences(got["settings"], settings) if isinstance(got.get("settings"), dict) else ""
+                if diff:
+                    raise ConfigMismatchError(
+                        f"{_label(*run)} is being trained into {out}/ by {claims.describe(got)} with other settings "
+                        f"({diff}): use another output folder, or the same settings")
                 others.append(f"{_label(*run)} ({claims.describe(got)})")
                 log(f"{tag}: being trained by {claims.describe(got)}; skipped")
                 continue
