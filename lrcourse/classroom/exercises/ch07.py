@@ -69,8 +69,13 @@ STOP_PROBES: tuple[tuple[str, list[float], int | None], ...] = (
     ("a falling then exploding curve", [2.3, 2.2, 2.0, 1.5, 1.0, 1.2, 3.9, 4.5, 9.0], 7),
     ("a curve that never blows up", [2.3, 2.1, 2.0, 2.5, 3.0, 2.9], None),
     ("a curve ending in inf", [2.3, 2.0, math.inf], 2),
-    ("a loss exactly four times the minimum", [1.0, 4.0, 5.0], 2),
 )
+# The exercise says the rule "compared the raw loss with four times its running minimum" and no
+# more: the seed's code reads `loss > 4 * min(losses)`, but "compared with" reads as `>=` just as
+# well, and the two differ only on a loss of exactly four times the minimum, which real losses never
+# hit. A tie is therefore no reason to reject an answer: either reading passes.
+TIE_PROBE = [1.0, 4.0, 5.0]
+TIE_OUTCOMES = (2, 1)  # 2: `>`, as the seed's code; 1: `>=`
 # The exercise states the seed's rule, `loss > 4 * min(losses)`, which says nothing of NaN: a NaN
 # compares False, so the rule goes on (to step 4 here), or never fires if the NaN entered the
 # minimum. lr_range_test also stops at a value that is not finite (step 3). All three are the rule.
@@ -84,6 +89,17 @@ def _nan_note(got: Any) -> str:
             "result.smoothed, where one NaN makes every later value NaN.")
 
 
+def _unjudged(answer: Any, values: list[float]) -> Any:
+    """The answer's index on a probe no verdict hangs on: an int, None, "raised", or the repr of
+    anything else it returned."""
+    try:
+        raw = answer(list(values))
+    except Exception:  # noqa: BLE001 - a case the exercise leaves open must not crash the check
+        return "raised"
+    got = None if raw is None else as_int(raw)
+    return repr(raw) if raw is not None and got is None else got
+
+
 @guarded
 def check_07_2(answer: Any) -> bool:
     """Exercise ch07-stop-rule. Answer: a function ``first_stop(values)``.
@@ -92,8 +108,10 @@ def check_07_2(answer: Any) -> bool:
     at which the seed's rule stops (a value above 4 times the running minimum including that
     value), or ``None`` if it never stops. It is tried on small made-up curves, not on the live
     test. A rule that also stops at the first value that is not finite, as ``lr_range_test``
-    does, is right too (applied to ``result.smoothed`` it gives ``result.stopped_at``); the
-    exercise does not say what to do with a NaN, so any of the rule's readings of one counts.
+    does, is right too (applied to ``result.smoothed`` it gives ``result.stopped_at``). The
+    exercise says neither what to do with a NaN nor whether a loss of exactly four times the
+    minimum stops the test (the seed's code says ``>``, "compared with" allows ``>=``), so every
+    reading of those two cases counts; the verdict says which one the answer took.
     """
     if not_attempted(answer, FORM_07_2):
         return False
@@ -107,21 +125,27 @@ def check_07_2(answer: Any) -> bool:
             return failed(f"an index or None on {name}", repr(raw),
                           "return the index i of the step that stops the test (an int), or None.")
         outcomes.append((name, values, want, got))
-    try:
-        raw = answer(list(NAN_PROBE))
-        on_nan: Any = None if raw is None else as_int(raw)
-    except Exception:  # noqa: BLE001 - the exercise says nothing of NaN: no verdict hangs on it
-        on_nan = "raised"
+    on_nan, on_tie = _unjudged(answer, NAN_PROBE), _unjudged(answer, TIE_PROBE)
     bad = [(name, values, want, got) for name, values, want, got in outcomes if got != want]
-    if not bad:
+    if not bad and on_tie in TIE_OUTCOMES:
+        above = "above" if on_tie == 2 else "at or above"
+        tie = "" if on_tie == 2 else (
+            " A loss of exactly 4x the minimum stops it (>=); the seed's code, with >, goes on: the two "
+            "differ only on a tie, which real losses never hit.")
         if on_nan == 3:
-            return passed("It stops at the first value above 4x the running minimum, or not finite; "
-                          "None if it never does.")
+            return passed(f"It stops at the first value {above} 4x the running minimum, or not finite; "
+                          "None if it never does." + tie)
         note = _nan_note(on_nan) if on_nan in NAN_OUTCOMES else (
-            " On a NaN loss it gives " + ("an error" if on_nan == "raised" else repr(on_nan)) + ": the seed's "
+            " On a NaN loss it gives " + ("an error" if on_nan == "raised" else str(on_nan)) + ": the seed's "
             "rule would go on to the next value. lr_range_test stops at the first value that is not finite.")
-        return passed("It stops at the first value above 4x the running minimum (the seed's rule); None "
-                      "if it never does." + note)
+        rule = " (the seed's rule)" if on_tie == 2 else ""
+        return passed(f"It stops at the first value {above} 4x the running minimum{rule}; None if it never "
+                      "does." + note + tie)
+    if not bad:
+        return failed(f"1 or 2 on a loss exactly four times the minimum {TIE_PROBE}",
+                      "an error" if on_tie == "raised" else str(on_tie),
+                      "the rule compares each loss with 4x the lowest loss so far: [1.0, 4.0, 5.0] fires at "
+                      "index 2 (5.0 > 4.0), or at index 1 if a loss equal to 4x the minimum counts.")
     name, values, want, got = bad[0]
     expected = f"{want} on {name} {values}"
     fired = [(w, g) for _, _, w, g in outcomes if w is not None]
@@ -133,8 +157,6 @@ def check_07_2(answer: Any) -> bool:
     elif any(not math.isfinite(v) for v in values) and want is not None and got is None:
         hint = ("an infinite loss is above 4x any finite minimum, so the rule fires on it: keep the "
                 "minimum of the values so far and compare each value with 4x it.")
-    elif values == [1.0, 4.0, 5.0] and got == 1:
-        hint = "the rule stops on a loss *above* four times the minimum (>, not >=)."
     elif want is None and got is not None:
         hint = (f"{name} never goes above 4x its minimum: return None when the rule never fires "
                 "(not -1, not len(values)).")
@@ -148,7 +170,7 @@ def check_07_2(answer: Any) -> bool:
 
 FORM_07_3 = "the RangeTestResult of the linear test"
 LINEAR_START, LINEAR_END = 1e-3, 1.0
-CHAPTER_END = 1e3  # the END_LR of the chapter's exponential tests
+CHAPTER_ENDS = (1e2, 1e3)  # the END_LR of the chapter's exponential tests: cpu and gpu size
 
 
 @guarded
@@ -178,8 +200,9 @@ def check_07_3(answer: Any) -> bool:
                       "below lr 0.01: a linear sweep hardly visits the small rates.")
     if first_difference(lrs, range_test_lrs(LINEAR_START, LINEAR_END, n)[: len(lrs)]) is None:
         hint = 'these are the geometric rates of the default mode="exp": pass mode="linear".'
-    elif first_difference(lrs, range_test_lrs(LINEAR_START, CHAPTER_END, n, "linear")[: len(lrs)]) is None:
-        hint = "this sweep ends at the chapter's END_LR, 1e3: the exercise sweeps from 1e-3 to end_lr=1.0."
+    elif (end := next((e for e in CHAPTER_ENDS if first_difference(
+            lrs, range_test_lrs(LINEAR_START, e, n, "linear")[: len(lrs)]) is None), None)) is not None:
+        hint = f"this sweep ends at the chapter's END_LR, {end:g}: the exercise sweeps from 1e-3 to end_lr=1.0."
     elif not close(lrs[0], LINEAR_START):
         hint = f"the first step runs at {lrs[0]:.3g}: pass start_lr=1e-3."
     else:
