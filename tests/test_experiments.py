@@ -382,3 +382,23 @@ def test_a_sweep_refuses_to_mix_optimizers_in_one_folder(tmp_path):
     with pytest.raises(ConfigMismatchError, match=r"optimizer 'sgd' there, 'adamw' here"):
         sweep(["constant"], [1], tmp_path, data, log=lambda line: None, model="tiny", epochs=1, device="cpu",
               progress=False, optimizer="adamw")
+
+
+@pytest.mark.parametrize("name", ["sgd", "adamw"])
+def test_step_hooks_fire_once_per_step_even_beside_plain_torch_optimizers(name):
+    from lrcourse.lab.recipes import build_optimizer
+
+    model = torch.nn.Linear(2, 2)
+    torch.optim.SGD(model.parameters(), lr=0.1), torch.optim.AdamW(model.parameters())  # wraps their steps too
+    optimizer = build_optimizer(name, model.parameters(), 0.1, 0.9)
+    pre, post = [], []
+    optimizer.register_step_pre_hook(lambda *args: pre.append(1))
+    optimizer.register_step_post_hook(lambda *args: post.append(1))
+    for _ in range(3):
+        optimizer.zero_grad()
+        model(torch.randn(4, 2)).sum().backward()
+        optimizer.step()
+    assert (len(pre), len(post)) == (3, 3)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 1)
+    optimizer.step()
+    scheduler.step()  # no "lr_scheduler.step() before optimizer.step()" warning: the step is seen

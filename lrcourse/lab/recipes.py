@@ -110,8 +110,12 @@ class _OverflowToNaN:
     size would in exact arithmetic. The loop then sees a NaN loss and records a diverged run."""
 
     def step(self, closure: Any = None) -> Any:
+        # torch wraps every optimizer class's step with its hooks; the parent's step, once any
+        # plain SGD or AdamW exists, is wrapped too, and calling it would fire the hooks twice.
+        parent = super().step  # type: ignore[misc]
+        inner = getattr(getattr(parent, "__func__", parent), "__wrapped__", None)
         try:
-            return super().step(closure)  # type: ignore[misc]
+            return inner(self, closure) if inner is not None else parent(closure)
         except RuntimeError as error:
             if "without overflow" not in str(error):
                 raise
