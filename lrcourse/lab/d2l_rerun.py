@@ -3,7 +3,7 @@
 Dive into Deep Learning (Zhang, Lipton, Li and Smola; §12.11 of d2l 1.0.3, PyTorch tab) trains
 its LeNet on Fashion-MNIST for 30 epochs, batch 256, plain SGD without momentum or weight decay,
 with five schedules set once per epoch, and prints one seed's final train loss, train accuracy
-and test accuracy (:data:`D2L_PUBLISHED`). Its code has two bugs that change what it measures:
+and test accuracy (``D2L_PUBLISHED``). Its code has two bugs that change what it measures:
 
 * **One epoch late.** Its loop sets ``lr = scheduler(epoch)`` *after* epoch ``epoch``, so epoch
   ``e`` trains at ``scheduler(e - 1)`` and epoch 0 at whatever rate the optimizer was built with.
@@ -109,6 +109,7 @@ class D2LScheduleLR(lr_scheduler.LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:  # type: ignore[override]
+        """The rate of the current step (or epoch, as run), the same for every param group."""
         if self.timing == "as_run":
             rate = as_run_rate(self.run, self.last_epoch)
         else:
