@@ -158,4 +158,4 @@ def test_chapter_11_tables_are_the_committed_results():
         for b in order[i + 1:]:
             c = compare(acc[a], acc[b])
             line = next(line for line in text.splitlines() if line.startswith(f"{a} > {b} "))
-            assert f"{100 * c.mean:+7.2f}{100 * c.median:+8.2f}{c.wins:>6} of {len(c.seeds)}" in line, (a, b)
+            assert f"{100 * c.mean:+7.2f}{100 * c.median:+7.2f}{c.wins:>6}/{len(c.seeds)}" in line, (a, b)
