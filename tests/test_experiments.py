@@ -214,7 +214,7 @@ def test_summary_table_exact(tmp_path):
         (["sweep", "--model", "vgg"], "argument --model: invalid choice: 'vgg'"),
         (["sweep", "--device", "gpu"], "argument --device: must be cuda, cuda:N, mps or cpu (got 'gpu')"),
         (["sweep", "--batch-size", "1.5"], "argument --batch-size: must be an integer >= 1 (got '1.5')"),
-        (["fit"], "argument {sweep,summary}: invalid choice: 'fit'"),
+        (["fit"], "argument {sweep,d2l,summary}: invalid choice: 'fit'"),
     ],
 )
 def test_cli_errors_name_option_and_value(capsys, args, message):
@@ -229,7 +229,7 @@ def test_cli_bad_data_env(monkeypatch, capsys, tmp_path):
     with pytest.raises(SystemExit):
         main(["sweep", "--out", str(tmp_path)])
     err = capsys.readouterr().err
-    assert "LRCOURSE_DATA must be one of cifar10, synthetic, random (got LRCOURSE_DATA='imagenet')" in err
+    assert "LRCOURSE_DATA must be one of cifar10, fashion-mnist, synthetic, random (got LRCOURSE_DATA='imagenet')" in err
 
 
 def test_cli_summary_of_empty_folder(capsys, tmp_path):
