@@ -402,3 +402,24 @@ def test_step_hooks_fire_once_per_step_even_beside_plain_torch_optimizers(name):
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 1)
     optimizer.step()
     scheduler.step()  # no "lr_scheduler.step() before optimizer.step()" warning: the step is seen
+
+
+def test_the_lab_optimizers_step_without_any_plain_torch_optimizer_in_the_process():
+    # A fresh interpreter: torch wraps SGD.step with its hooks only once a plain SGD exists, and
+    # the lab's step must work, under grad mode, with the hooks once, either way.
+    script = (
+        "import torch\n"
+        "from lrcourse.lab.recipes import build_optimizer\n"
+        "for name in ('sgd', 'adamw'):\n"
+        "    model = torch.nn.Linear(2, 2)\n"
+        "    opt = build_optimizer(name, model.parameters(), 0.1, 0.9)\n"
+        "    calls = []\n"
+        "    opt.register_step_pre_hook(lambda *a: calls.append(1))\n"
+        "    before = model.weight.detach().clone()\n"
+        "    model(torch.randn(4, 2)).sum().backward()\n"
+        "    opt.step()\n"
+        "    assert len(calls) == 1 and not torch.equal(before, model.weight), name\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr

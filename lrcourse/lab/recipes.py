@@ -113,7 +113,8 @@ class _OverflowToNaN:
         # torch wraps every optimizer class's step with its hooks; the parent's step, once any
         # plain SGD or AdamW exists, is wrapped too, and calling it would fire the hooks twice.
         parent = super().step  # type: ignore[misc]
-        inner = getattr(getattr(parent, "__func__", parent), "__wrapped__", None)
+        func = getattr(parent, "__func__", parent)
+        inner = func.__wrapped__ if getattr(func, "hooked", False) else None  # torch's hook wrapper only
         try:
             return inner(self, closure) if inner is not None else parent(closure)
         except RuntimeError as error:
