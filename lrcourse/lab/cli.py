@@ -132,16 +132,34 @@ def _shard(text: str) -> tuple[int, int]:
     return int(k), int(n)
 
 
-def _recipes(text: str) -> list[str]:
-    if text.strip() == "all":
-        return list(RECIPES)
-    names = [name.strip() for name in text.split(",") if name.strip()]
-    unknown = [name for name in names if name not in RECIPES]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(
-            f"unknown recipe(s) {', '.join(map(repr, unknown)) or repr(text)}; valid: all, {', '.join(RECIPES)}"
-        )
-    return list(dict.fromkeys(names))  # drop repeats, keep the order
+def _names(valid: tuple[str, ...], what: str):
+    """Parse "a,b" or "all" into names from ``valid`` (repeats dropped, order kept)."""
+
+    def parse(text: str) -> list[str]:
+        if text.strip() == "all":
+            return list(valid)
+        names = [name.strip() for name in text.split(",") if name.strip()]
+        unknown = [name for name in names if name not in valid]
+        if unknown or not names:
+            raise argparse.ArgumentTypeError(
+                f"unknown {what}(s) {', '.join(map(repr, unknown)) or repr(text)}; valid: all, {', '.join(valid)}")
+        return list(dict.fromkeys(names))  # drop repeats, keep the order
+
+    return parse
+
+
+_recipes = _names(RECIPES, "recipe")
+
+
+def _add_worker_options(add: Any) -> None:
+    """The options every training command shares: threads, shards, progress bars, tracebacks."""
+    add("--threads", type=_int_at_least(1), default=None, action=_Once,
+        help="torch CPU threads; recorded, and a run resumes only with the same count (default: torch's choice)")
+    add("--shard", type=_shard, default=(1, 1), action=_Once, metavar="K/N",
+        help="train only the K-th of N equal shares of the runs, for N workers (default: all runs)")
+    add("--progress", action=argparse.BooleanOptionalAction, default=None,
+        help="progress bars (default: on in a terminal unless $CI is set)")
+    add("--debug", action="store_true", help=f"show the full traceback of an error (or set {DEBUG_VAR}=1)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -186,13 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="cuda, cuda:N, mps or cpu (default: the best available)")
     add("--precision", choices=("bf16", "fp16", "fp32"), default=None, action=_Once,
         help="default: bf16 on compute capability >= 8.0, fp16 below, fp32 on cpu/mps")
-    add("--threads", type=_int_at_least(1), default=None, action=_Once,
-        help="torch CPU threads; recorded, and a run resumes only with the same count (default: torch's choice)")
-    add("--shard", type=_shard, default=(1, 1), action=_Once, metavar="K/N",
-        help="train only the K-th of N equal shares of the runs, for N workers (default: all runs)")
-    add("--progress", action=argparse.BooleanOptionalAction, default=None,
-        help="progress bars (default: on in a terminal unless $CI is set)")
-    add("--debug", action="store_true", help=f"show the full traceback of an error (or set {DEBUG_VAR}=1)")
+    _add_worker_options(add)
 
     _add_d2l(commands)
 
@@ -201,19 +213,6 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("out", help="folder with the result files of a sweep")
     show.add_argument("--debug", action="store_true", help=f"show the full traceback of an error (or set {DEBUG_VAR}=1)")
     return parser
-
-
-def _d2l_runs(text: str) -> list[str]:
-    from .d2l_rerun import D2L_RUNS
-
-    if text.strip() == "all":
-        return list(D2L_RUNS)
-    names = [name.strip() for name in text.split(",") if name.strip()]
-    unknown = [name for name in names if name not in D2L_RUNS]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(
-            f"unknown run(s) {', '.join(map(repr, unknown)) or repr(text)}; valid: all, {', '.join(D2L_RUNS)}")
-    return list(dict.fromkeys(names))
 
 
 def _add_d2l(commands: Any) -> None:
@@ -229,19 +228,13 @@ def _add_d2l(commands: Any) -> None:
     add = d2l.add_argument
     add("--timing", choices=("as-run", "corrected"), required=True, action=_Once,
         help="as-run: d2l's code, bugs included; corrected: each schedule on time, at every step")
-    add("--runs", type=_d2l_runs, default="all", action=_Once, help=f"comma-separated runs, or 'all': {', '.join(D2L_RUNS)}")
+    add("--runs", type=_names(D2L_RUNS, "run"), default="all", action=_Once, help=f"comma-separated runs, or 'all': {', '.join(D2L_RUNS)}")
     add("--seeds", type=_int_at_least(1), default=1, action=_Once, help="number of seeds (0, 1, ..., N-1)")
     add("--out", required=True, action=_Once, help="folder for the result files")
     add("--data-root", default="data", action=_Once, help="where the data sets live (Fashion-MNIST is also found "
         "in Debian's /usr/share/datasets/fashion-mnist, else downloaded)")
     add("--device", type=_device, default=None, action=_Once, help="cuda, cuda:N, mps or cpu (default: the best available)")
-    add("--threads", type=_int_at_least(1), default=None, action=_Once,
-        help="torch CPU threads; recorded, and a run resumes only with the same count (default: torch's choice)")
-    add("--shard", type=_shard, default=(1, 1), action=_Once, metavar="K/N",
-        help="train only the K-th of N equal shares of the runs, for N workers (default: all runs)")
-    add("--progress", action=argparse.BooleanOptionalAction, default=None,
-        help="progress bars (default: on in a terminal unless $CI is set)")
-    add("--debug", action="store_true", help=f"show the full traceback of an error (or set {DEBUG_VAR}=1)")
+    _add_worker_options(add)
 
 
 def _d2l(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
