@@ -221,24 +221,16 @@ def _namespaces(answer: Any) -> list[dict[str, Any]]:
 
 
 @contextlib.contextmanager
-def counting_calls(answer: Any, module: ModuleType, kinds: Mapping[str, str]) -> Iterator[Counter[str]]:
-    """Count the calls of ``module``'s functions named in ``kinds`` (name -> what it counts as).
+def wrapping_calls(answer: Any, module: ModuleType, names: Iterable[str],
+                   wrap: Callable[[str, Callable[..., Any]], Callable[..., Any]]) -> Iterator[None]:
+    """Replace ``module``'s functions ``names`` by ``wrap(name, function)`` while the block runs.
 
     However the answer calls them: ``module.name`` itself is patched, and so is every name in the
     answer's module globals bound to the same function (``from os import fsync as sync``). All are
-    restored afterwards.
+    restored afterwards, whatever the block raises.
     """
-    calls: Counter[str] = Counter()
-    real = {name: getattr(module, name) for name in kinds if hasattr(module, name)}
-
-    def counting(name: str) -> Callable[..., Any]:
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            calls[kinds[name]] += 1
-            return real[name](*args, **kwargs)
-
-        return wrapper
-
-    wrappers = {name: counting(name) for name in real}
+    real = {name: getattr(module, name) for name in names if hasattr(module, name)}
+    wrappers = {name: wrap(name, function) for name, function in real.items()}
     patched = [(namespace, key, value) for namespace in _namespaces(answer) for key, value in namespace.items()
                if any(value is function for function in real.values())]
     try:
@@ -246,12 +238,29 @@ def counting_calls(answer: Any, module: ModuleType, kinds: Mapping[str, str]) ->
             namespace[key] = next(wrappers[name] for name, function in real.items() if value is function)
         for name, wrapper in wrappers.items():
             setattr(module, name, wrapper)
-        yield calls
+        yield
     finally:
         for name, function in real.items():
             setattr(module, name, function)
         for namespace, key, value in patched:
             namespace[key] = value
+
+
+@contextlib.contextmanager
+def counting_calls(answer: Any, module: ModuleType, kinds: Mapping[str, str]) -> Iterator[Counter[str]]:
+    """Count the calls of ``module``'s functions named in ``kinds`` (name -> what it counts as),
+    however the answer calls them (:func:`wrapping_calls`)."""
+    calls: Counter[str] = Counter()
+
+    def counting(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            calls[kinds[name]] += 1
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    with wrapping_calls(answer, module, kinds, counting):
+        yield calls
 
 
 @dataclass

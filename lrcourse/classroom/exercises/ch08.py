@@ -9,7 +9,7 @@ import os
 import stat
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,8 @@ from torch import nn
 from torch.optim import lr_scheduler as sched
 
 from ...lab.history import History
-from ._common import (_namespaces, as_bool, as_int, as_tuple, failed, guarded, names_of, not_attempted, one_thread,
-                      passed, wrong_form)
+from ._common import (as_bool, as_int, as_tuple, failed, guarded, names_of, not_attempted, one_thread,
+                      passed, wrapping_calls, wrong_form)
 
 __all__ = ["check_08_1", "check_08_2", "check_08_3", "check_08_4"]
 
@@ -56,16 +56,11 @@ def _watching_os(answer: Any) -> Iterator[list[str]]:
     """Record, in order, the answer's calls of ``os.fsync`` and ``os.fdatasync`` (as ``"fsync file"``
     or ``"fsync folder"``) and of ``os.replace`` and ``os.rename`` (as ``"replace"``).
 
-    However the answer calls them: the ``os`` functions themselves are patched, and so is every
-    name in the answer's module globals bound to one of them (``from os import fsync``). All are
-    restored afterwards.
+    However the answer calls them (:func:`~._common.wrapping_calls`).
     """
     events: list[str] = []
-    real = {name: getattr(os, name) for name in _WATCHED if hasattr(os, name)}
 
-    def watching(name: str) -> Any:
-        function = real[name]
-
+    def watching(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if _WATCHED[name] == "fsync":
                 fd = args[0] if args else kwargs.get("fd")
@@ -76,20 +71,8 @@ def _watching_os(answer: Any) -> Iterator[list[str]]:
 
         return wrapper
 
-    wrappers = {name: watching(name) for name in real}
-    patched = [(namespace, key, value) for namespace in _namespaces(answer) for key, value in namespace.items()
-               if any(value is function for function in real.values())]
-    try:
-        for namespace, key, value in patched:
-            namespace[key] = next(wrappers[name] for name, function in real.items() if value is function)
-        for name, wrapper in wrappers.items():
-            setattr(os, name, wrapper)
+    with wrapping_calls(answer, os, _WATCHED, watching):
         yield events
-    finally:
-        for name, function in real.items():
-            setattr(os, name, function)
-        for namespace, key, value in patched:
-            namespace[key] = value
 
 
 def _load_step(path: Path) -> Any:
