@@ -93,6 +93,16 @@ def _check_series(series: Mapping[str, Sequence[float]], name: str) -> None:
             raise ValueError(f"{name}[{label!r}] is empty; there is nothing to plot")
 
 
+def _check_styles(styles: Mapping[str, Mapping[str, Any]] | None,
+                  series: Mapping[str, Sequence[float]]) -> Mapping[str, Mapping[str, Any]]:
+    if styles is None:
+        return {}
+    if not isinstance(styles, Mapping) or not all(isinstance(v, Mapping) for v in styles.values()):
+        raise TypeError(f"styles must map labels to dicts of line keywords, e.g. {{'cosine': {{'color': 'C0'}}}} "
+                        f"(got {styles!r})")
+    return styles
+
+
 def _finish(ax: Axes, *, xlabel: str, ylabel: str, log: bool, title: str | None, legend: bool) -> Axes:
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -113,6 +123,7 @@ def plot_schedules(
     log: bool = False,
     title: str | None = None,
     ax: Axes | None = None,
+    styles: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Axes:
     """Plot learning-rate schedules (e.g. from :func:`lrcourse.preview.preview`) on one axes.
 
@@ -122,13 +133,16 @@ def plot_schedules(
         log: logarithmic LR axis, for schedules spanning decades.
         title: optional axes title.
         ax: axes to draw on; a new figure is made when omitted.
+        styles: label -> line keywords (``color``, ``linestyle``...), to draw a label alike on
+            every axes of a figure; labels without one follow the style cycle.
     """
     _check_unit(unit)
     _check_series(schedules, "schedules")
+    styles = _check_styles(styles, schedules)
     ax = ax if ax is not None else new_axes()[0]
     for label, lrs in schedules.items():
         # A step plot: the LR is constant over each step, and jumps happen between steps.
-        ax.step(range(len(lrs)), lrs, where="post", label=label, linewidth=1.8)
+        ax.step(range(len(lrs)), lrs, where="post", label=label, **{"linewidth": 1.8, **styles.get(label, {})})
     return _finish(ax, xlabel=unit, ylabel="learning rate", log=log, title=title, legend=len(schedules) > 1)
 
 
@@ -140,11 +154,14 @@ def plot_curves(
     log: bool = False,
     title: str | None = None,
     ax: Axes | None = None,
+    styles: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Axes:
-    """Plot loss (or any metric) curves, one line per label; non-finite values leave a gap."""
+    """Plot loss (or any metric) curves, one line per label; non-finite values leave a gap.
+    ``styles`` as in :func:`plot_schedules`."""
     _check_unit(unit)
     _check_series(curves, "curves")
+    styles = _check_styles(styles, curves)
     ax = ax if ax is not None else new_axes()[0]
     for label, values in curves.items():
-        ax.plot(range(len(values)), values, label=label, linewidth=1.6)
+        ax.plot(range(len(values)), values, label=label, **{"linewidth": 1.6, **styles.get(label, {})})
     return _finish(ax, xlabel=unit, ylabel=ylabel, log=log, title=title, legend=len(curves) > 1)

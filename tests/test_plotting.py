@@ -35,11 +35,24 @@ def test_plot_curves_draws_on_given_axes():
         (lambda: plot_schedules({}), TypeError, "schedules must be a non-empty mapping"),
         (lambda: plot_schedules([0.1, 0.2]), TypeError, "schedules must be a non-empty mapping"),
         (lambda: plot_curves({"a": []}), ValueError, r"curves\['a'\] is empty"),
+        (lambda: plot_curves({"a": [1.0]}, styles={"a": "red"}), TypeError, "styles must map labels to dicts"),
     ],
 )
 def test_plot_validation(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_styles_draw_a_label_alike_on_every_axes():
+    styles = {"wsd": {"color": "#123456", "linestyle": ":"}}
+    left, right = new_axes(2)
+    plot_schedules({"cosine": [1.0, 0.5], "wsd": [1.0, 0.0]}, ax=left, styles=styles)
+    plot_curves({"wsd": [2.0, 1.0], "cosine": [2.0, 1.5]}, ax=right, styles=styles)
+    for ax in (left, right):
+        line = next(line for line in ax.get_lines() if line.get_label() == "wsd")
+        assert line.get_color() == "#123456" and line.get_linestyle() == ":"
+    other = [line.get_color() for ax in (left, right) for line in ax.get_lines() if line.get_label() == "cosine"]
+    assert "#123456" not in other  # a label without a style follows the cycle
 
 
 def test_new_axes_grid_is_flat():

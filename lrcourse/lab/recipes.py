@@ -51,8 +51,8 @@ def make_recipe(
     6. ``warmup_cosine`` -- linear warmup over ``warmup_fraction`` × T steps, then half cosine to 0.
     7. ``onecycle`` -- ``OneCycleLR`` with the LR as peak (30 % rise from LR/25, then cosine down to
        LR/25/10⁴); ``cycle_momentum=False``, so only the LR differs from the other recipes.
-    8. ``plateau`` -- ``ReduceLROnPlateau`` on the validation loss: ×0.1 after 2 epochs without
-       improvement, per validation.
+    8. ``plateau`` -- ``ReduceLROnPlateau`` on the validation loss, ``patience=2``: ×0.1 after the
+       third epoch in a row without improvement, per validation.
     9. ``wsd`` -- warmup over ``warmup_fraction`` × T, the LR, then a linear decay to 0 over the
        last ``decay_fraction`` × T steps (``lrcourse.wsd``).
 
