@@ -2,8 +2,8 @@
 # Chapter 10, each recipe's own peak: the shoot-out of ../shootout-fmnist-adamw at the peak rate 0.00023
 # instead of the range test's 0.00068 (a grid of a third, once and three times the suggestion),
 # the same recipes, optimizer, net, data and 10 epochs. Seed 0 of every recipe chooses each recipe's
-# peak on the validation split over this grid; the recipes that chose this peak then train
-# seeds 1 to 4 here (the loop below lists them). Run from
+# peak on the validation split over this grid; no recipe chose this peak, so
+# seed 0 is all it trains. Run from
 # the repository root; run again to resume. Extra arguments are passed on.
 set -e
 python -m lrcourse sweep --data fashion-mnist --data-root data --model lenet --optimizer adamw \
