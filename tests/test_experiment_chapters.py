@@ -26,23 +26,39 @@ def cell_text(chapter, cell_id):
 
 
 def test_there_are_committed_sweeps():
-    assert {p.name for p in SWEEPS} >= {"seed-drop", "seed-drop-plain", "shootout-sgd", "shootout-adamw",
+    assert {p.name for p in SWEEPS} >= {"seed-drop", "seed-drop-plain",
                                         "d2l-as-run", "d2l-corrected", "shootout-fmnist-sgd", "shootout-fmnist-adamw",
                                         "shootout-fmnist-sgd-half", "shootout-fmnist-adamw-half",
                                         "seed-drop-fmnist-plain", "seed-drop-fmnist-momentum"}
 
 
 def planned_runs(command):
-    """The (recipe, seed) runs a command.sh asks for: ``--seeds N``, or a loop ``for seeds in 1 ... N``."""
-    loop = re.search(r"for seeds in ([\d ]+); do", command)
-    seeds = max(map(int, loop.group(1).split())) if loop else int(re.search(r"--seeds (\d+)", command).group(1))
-    if "python -m lrcourse d2l" in command:
-        names = re.search(r"--runs (\S+)", command)
-        want = list(D2L_RUNS) if names is None or names.group(1) == "all" else names.group(1).split(",")
-    else:
-        recipes = re.search(r"--recipes (\S+)", command).group(1)
-        want = list(RECIPES) if recipes == "all" else recipes.split(",")
-    return want, seeds
+    """The (recipe, seed) runs a command.sh asks for, over all its sweep invocations: each one is
+    ``--seeds N`` (seeds 0 to N-1) or a loop ``for seeds in 1 ... N`` around it, with its own
+    ``--recipes`` (or d2l's ``--runs``)."""
+    planned = set()
+    # each invocation, with the loop around it if there is one
+    pattern = r"(?:for seeds in ([\d ]+); do\s+)?python -m lrcourse (sweep|d2l) (.*?)(?:\n\s*done|\n(?!\s)|$)"
+    for loop, kind, args in re.findall(pattern, command.replace("\\\n", " "), re.S):
+        seeds = max(map(int, loop.split())) if loop else int(re.search(r"--seeds (\d+)", args).group(1))
+        if kind == "d2l":
+            names = re.search(r"--runs (\S+)", args)
+            want = list(D2L_RUNS) if names is None or names.group(1) == "all" else names.group(1).split(",")
+        else:
+            recipes = re.search(r"--recipes (\S+)", args).group(1)
+            want = list(RECIPES) if recipes == "all" else recipes.split(",")
+        planned |= {(r, s) for r in want for s in range(seeds)}
+    assert planned, f"no sweep found in: {command}"
+    return planned
+
+
+def test_planned_runs_reads_every_invocation():
+    one = "exec python -m lrcourse sweep --out x --recipes constant,wsd --seeds 2 --threads 1"
+    assert planned_runs(one) == {(r, s) for r in ("constant", "wsd") for s in (0, 1)}
+    two = ("set -e\npython -m lrcourse sweep --recipes all --seeds 1 --out x\n"
+           "for seeds in 2 3; do\n    python -m lrcourse sweep --recipes wsd \\\n"
+           "        --seeds \"$seeds\" --out x \"$@\"\ndone\n")
+    assert planned_runs(two) == {(r, 0) for r in RECIPES} | {("wsd", 1), ("wsd", 2)}
 
 
 @pytest.mark.parametrize("folder", SWEEPS, ids=lambda p: p.name)
@@ -50,14 +66,14 @@ def test_every_sweep_has_its_command_results_and_summary(folder):
     command = (folder / "command.sh").read_text()
     assert re.search(r"python -m lrcourse (sweep|d2l) ", command)
     assert re.search(rf"--out experiments/{re.escape(folder.name)}( |$)", command, re.M)
-    want, seeds = planned_runs(command)
+    planned = planned_runs(command)
     results = load_results(folder) if any(folder.glob("*-seed*.json")) else []
     have = {(r["recipe"], r["seed"]) for r in results}
-    # A sweep still being trained (seed by seed, over sessions) holds every run of its first seeds
-    # and some of the next; nothing it did not plan.
-    assert have <= {(r, s) for r in want for s in range(seeds)}
+    # A sweep still being trained (seed by seed, over sessions) holds every planned run of its
+    # first seeds and some of the next; nothing it did not plan.
+    assert have <= planned
     done_seeds = max((s for _, s in have), default=-1)
-    assert {(r, s) for r in want for s in range(done_seeds)} <= have, "a seed is missing runs of an earlier one"
+    assert {(r, s) for r, s in planned if s < done_seeds} <= have, "a seed is missing runs of an earlier one"
     fashion = "fashion-mnist" in command or "lrcourse d2l" in command
     for result in results:  # the metadata a reader needs to trust a number
         assert result["git_commit"] and result["git_dirty"] is False, result["recipe"]
@@ -81,21 +97,6 @@ def test_every_sweep_has_its_command_results_and_summary(folder):
             assert f"| {recipe} | {len(st.seeds)} | {st.diverged} |" in summary
 
 
-def test_chapter_10_table_is_the_committed_results():
-    text = cell_text("10_schedule_shootout.ipynb", "ch10-table")
-    stats = {name: recipe_stats(load_results(EXPERIMENTS / f"shootout-{name}"), RECIPES) for name in ("sgd", "adamw")}
-    rows = {line.split()[0]: line for line in text.splitlines()[2:] if line.split() and line.split()[0] in RECIPES}
-    assert set(rows) == set(RECIPES)
-    for recipe in RECIPES:
-        numbers = re.findall(r"-?\d+\.\d+|\d+", rows[recipe].split(None, 1)[1])
-        sgd, adamw = stats["sgd"][recipe], stats["adamw"][recipe]
-        want = [f"{100 * sgd.mean:.2f}", f"{100 * sgd.std:.2f}", f"{sgd.wall_time:.0f}",
-                f"{100 * adamw.mean:.2f}", f"{100 * adamw.std:.2f}", f"{adamw.wall_time:.0f}"]
-        assert numbers == want, recipe
-    n_seeds = len(stats["sgd"]["constant"].seeds)
-    assert f"mean ± std over {n_seeds} seeds" in text
-
-
 def test_chapter_9_table_is_the_committed_results():
     text = cell_text("09_seed_cifar10.ipynb", "ch09-drop-table")
     results = load_results(EXPERIMENTS / "seed-drop")
@@ -111,15 +112,109 @@ def test_chapter_9_table_is_the_committed_results():
         assert line == want
 
 
-def test_chapter_peaks_are_the_committed_sweeps_lrs():
-    nb = nbformat.read(ROOT / "book" / "10_schedule_shootout.ipynb", as_version=4)
+CH10 = "10_schedule_shootout.ipynb"
+
+
+def chapter_10_sweeps():
+    """The committed sweeps chapter 10 reads, as its code names them: {optimizer: {lr: results}},
+    the half-budget results, and the shared peaks."""
+    nb = nbformat.read(ROOT / "book" / CH10, as_version=4)
     source = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     peaks = json.loads(re.search(r"COMMITTED_PEAKS = (\{[^}]*\})", source).group(1).replace("'", '"'))
-    for name, lr in peaks.items():
-        assert {r["config"]["lr"] for r in load_results(EXPERIMENTS / f"shootout-{name}")} == {lr}
-    outputs = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
-    for name, lr in peaks.items():
-        assert f"{name}: peak {lr}, results in shootout-{name}/" in outputs  # the range test agreed
+    grid, half = {}, {}
+    for name, peak in peaks.items():
+        grid[name] = {}
+        for factor in (1 / 3, 1, 3):
+            lr = float(f"{peak * factor:.2g}")
+            folder = f"shootout-fmnist-{name}" + ("" if lr == peak else f"-lr{lr:g}")
+            grid[name][lr] = load_results(EXPERIMENTS / folder)
+        half[name] = load_results(EXPERIMENTS / f"shootout-fmnist-{name}-half")
+    return peaks, grid, half
+
+
+def pct(values):
+    v = [100 * x for x in values.values()]
+    return statistics.fmean(v), (statistics.stdev(v) if len(v) > 1 else 0.0), min(v), max(v)
+
+
+def test_chapter_10_reads_the_sweeps_of_its_peaks():
+    peaks, grid, half = chapter_10_sweeps()
+    for name, peak in peaks.items():
+        for lr, results in grid[name].items():
+            assert results and {r["config"]["lr"] for r in results} == {lr}
+        assert {r["config"]["epochs"] for r in half[name]} == {grid[name][peak][0]["config"]["epochs"] // 2}
+        text = cell_text(CH10, "ch10-009")
+        assert f"{name}: shared peak {peak} (shootout-fmnist-{name}/)" in text
+    text = cell_text(CH10, "ch10-007")  # the range test agreed with the committed peaks
+    for name, peak in peaks.items():
+        assert re.search(rf"^{name} +valley per seed: .* -> peak {peak}$", text, re.M), name
+
+
+def test_chapter_10_tables_are_the_committed_results():
+    from lrcourse.lab.shootout import against_best, failed_runs, final_values, kendall_tau, rank_changes, tuned_peaks
+
+    peaks, grid, half = chapter_10_sweeps()
+    shared = {name: grid[name][peak] for name, peak in peaks.items()}
+    acc = {name: final_values(shared[name], RECIPES) for name in peaks}
+    text = cell_text(CH10, "ch10-table")
+    assert f"{len(acc['sgd']['constant'])} seeds, shared peak" in text
+    for recipe in RECIPES:
+        line = next(line for line in text.splitlines() if line.startswith(recipe + " "))
+        want = "".join(f"{m:6.2f} ± {sd:4.2f}{lo:7.2f}{hi:6.2f} " for m, sd, lo, hi in
+                       (pct(acc[name][recipe]) for name in ("sgd", "adamw")))
+        assert line == f"{recipe:<14}{want}".rstrip(), recipe
+    text = cell_text(CH10, "ch10-paired")
+    for name in peaks:
+        diffs = against_best(acc[name])
+        for recipe, c in diffs.items():
+            assert any(line.startswith(f"{recipe:<14}{100 * c.mean:+7.2f}{100 * c.median:+7.2f}"
+                                       f"{c.losses:>5}/{len(c.seeds)}") for line in text.splitlines()), (name, recipe)
+    everything = [r for name in peaks for rs in [*grid[name].values(), half[name]] for r in rs]
+    assert f"{len(failed_runs(everything))} failed of {len(everything)} runs" in cell_text(CH10, "ch10-failed")
+    text = cell_text(CH10, "ch10-budget")
+    for name in peaks:
+        order, order_half, changes = rank_changes(acc[name], final_values(half[name], RECIPES))
+        assert f"{name.upper()}: Kendall's tau {kendall_tau(order, order_half):+.2f}; {len(changes)} of 36" in text
+    text = cell_text(CH10, "ch10-peaks")
+    tuned = {name: tuned_peaks(grid[name], RECIPES) for name in peaks}
+    for name in peaks:
+        for recipe, t in tuned[name].items():
+            assert any(line.startswith(recipe + " ") and line.endswith(f"{t.peak:>9g}")
+                       for line in text.splitlines()), (name, recipe)
+
+    def mean_sd(values):
+        v = [100 * x for x in values.values()]
+        return f"{statistics.fmean(v):.2f} ± {statistics.stdev(v) if len(v) > 1 else 0.0:.2f}"
+
+    lines = cell_text(CH10, "ch10-tuned").splitlines()
+    adam = cell_text(CH10, "ch10-adam").splitlines()
+    for name in peaks:
+        held = sorted(set(acc[name]["constant"]) - set(tuned[name]["constant"].seeds))
+        assert len(held) >= 2, "the tuned comparison needs seeds that did not choose the peaks"
+        assert f"{name.upper()}: final test accuracy (%), seeds {', '.join(map(str, held))}" in lines
+        there = {recipe: {s: v for s, v in final_values(grid[name][t.peak], [recipe])[recipe].items() if s in held}
+                 for recipe, t in tuned[name].items()}
+        for recipe in RECIPES:
+            shared_held = {s: v for s, v in acc[name][recipe].items() if s in held}
+            assert set(there[recipe]) == set(held), (name, recipe, "a seed is missing at the chosen peak")
+            want = f"{recipe:<14}{mean_sd(shared_held):>15}{tuned[name][recipe].peak:>10g}{mean_sd(there[recipe]):>15}"
+            assert want in lines, (name, recipe)
+        for recipe, c in against_best(there).items():
+            assert any(line.startswith(f"{recipe:<14}{100 * c.mean:+7.2f}{100 * c.median:+7.2f}"
+                                       f"{c.losses:>5}/{len(c.seeds)}") for line in lines), (name, recipe)
+    from lrcourse.lab.paired import compare
+    for recipe in RECIPES:
+        if recipe == "constant":
+            continue
+        row = next(line for line in adam if line.startswith(recipe + " "))
+        cells = []
+        for values in (acc, None):
+            for name in peaks:
+                v = values[name] if values else {
+                    r: {s: x for s, x in final_values(grid[name][t.peak], [r])[r].items()
+                        if s not in t.seeds} for r, t in tuned[name].items()}
+                cells.append(f"{100 * compare(v[recipe], v['constant']).mean:+7.2f}")
+        assert re.findall(r"[+-]\d+\.\d+", row) == [c.strip() for c in cells], recipe
 
 
 def test_bench_figures_quoted_in_chapter_9_are_in_the_benchmark_results():
