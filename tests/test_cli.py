@@ -65,6 +65,36 @@ def test_bad_arguments_are_refused_before_any_work(tmp_path, capsys, extra, mess
     assert out == "" and not (tmp_path / "results").exists() and not (tmp_path / "d").exists()
 
 
+@pytest.mark.parametrize(
+    ("recipes", "extra", "message"),
+    [
+        ("constant", ["--floor", "0.1"], "recipe 'constant' does not read --floor (it reads no knob)"),
+        ("wsd,warmup_linear", ["--decay-shape", "1-sqrt"],
+         "recipe 'warmup_linear' does not read --decay-shape (it reads --warmup-fraction, --floor)"),
+        ("wsd", ["--decay-fraction", "1.5"], "argument --decay-fraction: must be a finite number >= 0 and <= 1"),
+        ("wsd", ["--warmup-fraction", "0.6", "--decay-fraction", "0.6"],
+         "--warmup-fraction + --decay-fraction must be <= 1"),
+    ],
+)
+def test_a_recipe_knob_is_refused_where_it_would_be_ignored(tmp_path, capsys, recipes, extra, message):
+    args = sweep_args(tmp_path / "results", *extra, "--data-root", str(tmp_path / "d"), data="cifar10", recipes=recipes)
+    status, out, err = run_main(capsys, args)
+    assert status == 2 and message in err, err
+    assert out == "" and not (tmp_path / "results").exists() and not (tmp_path / "d").exists()
+
+
+def test_recipe_knobs_reach_the_runs_and_their_summary(tmp_path, capsys):
+    out = tmp_path / "r"
+    status, stdout, _ = run_main(capsys, sweep_args(out, "--decay-fraction", "0.5", "--decay-shape", "1-sqrt",
+                                                    recipes="wsd"))
+    assert status == 0 and "Recipe options: {'decay_fraction': 0.5, 'decay_shape': '1-sqrt'}" in stdout
+    result = json.loads(result_path(out, "wsd", 0).read_text())
+    assert result["config"]["recipe_options"] == {"decay_fraction": 0.5, "decay_shape": "1-sqrt"}
+    # the same folder refuses the same sweep with other knobs, and names the difference
+    status, _, err = run_main(capsys, sweep_args(out, "--decay-fraction", "0.2", recipes="wsd"))
+    assert status != 0 and "recipe_options {'decay_fraction': 0.5, 'decay_shape': '1-sqrt'} there" in err
+
+
 def test_a_train_size_the_data_on_disk_does_not_have_is_refused(tmp_path, capsys):
     write_synthetic_cifar10(tmp_path / "d" / "synthetic", n_train=40, n_test=10)
     args = sweep_args(tmp_path / "r", "--data-root", str(tmp_path / "d"), "--val-size", "8", "--train-size", "33",

@@ -26,8 +26,7 @@ def cell_text(chapter, cell_id):
 
 
 def test_there_are_committed_sweeps():
-    assert {p.name for p in SWEEPS} >= {"seed-drop", "seed-drop-plain",
-                                        "d2l-as-run", "d2l-corrected", "shootout-fmnist-sgd", "shootout-fmnist-adamw",
+    assert {p.name for p in SWEEPS} >= {"d2l-as-run", "d2l-corrected", "shootout-fmnist-sgd", "shootout-fmnist-adamw",
                                         "shootout-fmnist-sgd-half", "shootout-fmnist-adamw-half",
                                         "seed-drop-fmnist-plain", "seed-drop-fmnist-momentum"}
 
@@ -97,19 +96,51 @@ def test_every_sweep_has_its_command_results_and_summary(folder):
             assert f"| {recipe} | {len(st.seeds)} | {st.diverged} |" in summary
 
 
-def test_chapter_9_table_is_the_committed_results():
-    text = cell_text("09_seed_cifar10.ipynb", "ch09-drop-table")
-    results = load_results(EXPERIMENTS / "seed-drop")
-    stats = recipe_stats(results, ("constant", "step", "warmup_cosine"))
-    epochs = results[0]["config"]["epochs"]
-    drop = round(2 * epochs / 3)
-    for recipe, st in stats.items():
-        runs = [r for r in results if r["recipe"] == recipe]
-        losses = [statistics.fmean(v) for v in zip(*(r["history"]["val_loss"] for r in runs))]
-        line = next(line for line in text.splitlines() if line.startswith(recipe + " "))
-        want = (f"{recipe:<14}{losses[drop - 1]:8.3f}{losses[drop]:8.3f}{losses[-1]:8.3f}"
-                f"{f'{100 * st.mean:.2f} ± {100 * st.std:.2f}':>18}{st.wall_time:8.0f}")
-        assert line == want
+CH09 = "09_seed_cifar10.ipynb"
+DROP_RECIPES = ("constant", "step", "warmup_cosine")
+
+
+def test_chapter_9_tables_are_the_committed_results():
+    from lrcourse.lab.drop import drop_effect
+    from lrcourse.lab.paired import compare
+    from lrcourse.lab.shootout import failed_runs, final_values
+
+    drop = {setup: load_results(EXPERIMENTS / f"seed-drop-fmnist-{setup}") for setup in ("plain", "momentum")}
+    every = [r for runs in drop.values() for r in runs]
+    assert f"{len(failed_runs(every))} failed of {len(every)} runs" in cell_text(CH09, "ch09-022")
+    epoch = round(2 * every[0]["config"]["epochs"] / 3)
+    assert epoch == 20, "the seed's plan drops at epoch 20 of 30"
+
+    def mean_loss(runs, recipe):
+        return [statistics.fmean(v) for v in zip(*(r["history"]["val_loss"] for r in runs if r["recipe"] == recipe))]
+
+    table = cell_text(CH09, "ch09-drop-table").splitlines()
+    seeds_text = cell_text(CH09, "ch09-drop-seeds")
+    verdicts = cell_text(CH09, "ch09-verdicts")
+    for setup, runs in drop.items():
+        acc = final_values(runs, DROP_RECIPES)
+        for recipe in DROP_RECIPES:
+            loss = mean_loss(runs, recipe)
+            m, sd, lo, hi = pct(acc[recipe])
+            want = (f"{setup + ', ' + recipe:<23}{loss[epoch - 1]:7.3f}{loss[epoch]:7.3f}{loss[-1]:7.3f}"
+                    f"{m:6.2f} ± {sd:4.2f}{lo:7.2f}{hi:6.2f}")
+            assert want in table, (setup, recipe)
+        for r in runs:
+            if r["recipe"] == "step":
+                d = drop_effect(r["history"]["val_loss"], epoch)
+                assert (f"{setup + ', seed ' + str(r['seed']):<20}{d.before:8.3f}{d.after:8.3f}"
+                        f"{100 * d.change:+8.1f}%{100 * d.jump_before:13.1f}%{100 * d.jump_after:6.1f}%") in seeds_text
+        for a, b in (("step", "constant"), ("warmup_cosine", "step"), ("warmup_cosine", "constant")):
+            c = compare(acc[a], acc[b])
+            low, high = (100 * x for x in c.interval)
+            assert f"{setup}, {a} - {b}: " + " ".join(f"{100 * d:+.2f}" for d in c.differences) in verdicts
+            word = "supported" if c.supported else "not supported by the spread"
+            assert f"mean {100 * c.mean:+.2f} [{low:+.2f}, {high:+.2f}]: {word}\n" in verdicts, (setup, a, b)
+    plain = [drop_effect(r["history"]["val_loss"], epoch) for r in drop["plain"] if r["recipe"] == "step"]
+    beside = cell_text(CH09, "ch09-025")
+    changes = [100 * d.change for d in plain]
+    assert (f"{'change at the drop (%)':<28}{100 * (0.491904 / 0.651725 - 1):13.1f}   "
+            f"{statistics.fmean(changes):.1f} ({min(changes):.1f} to {max(changes):.1f})") in beside
 
 
 CH10 = "10_schedule_shootout.ipynb"

@@ -67,12 +67,57 @@ def test_recipe_lr_curves():
 
 def test_recipe_errors_are_clear():
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=LR)
-    with pytest.raises(ValueError, match=r"name must be one of 'constant', .*'wsd' \(got name='cosin'\)"):
+    with pytest.raises(ValueError, match=r"name must be one of 'constant', .*'wsd', 'warmup_linear' \(got name='cosin'\)"):
         make_recipe("cosin", optimizer, T, SPE)
     with pytest.raises(ValueError, match=r"total_steps must be >= steps_per_epoch.*total_steps=3, steps_per_epoch=4"):
         make_recipe("step", optimizer, 3, 4)
     with pytest.raises(ValueError, match=r"warmup_fraction \+ decay_fraction must be <= 1"):
         make_recipe("wsd", optimizer, T, SPE, warmup_fraction=0.6, decay_fraction=0.6)
+
+
+def test_recipe_knobs_shape_the_frontier_recipes():
+    # warmup_linear: 2 warmup steps, then a straight line to the floor at step T
+    lin = lrs_of("warmup_linear")[0]
+    assert lin == pytest.approx([0.0, LR / 2] + [LR * (T - t) / (T - 2) for t in range(2, T)], rel=1e-9)
+    floored = lrs_of("warmup_linear", floor=0.1)[0]
+    assert floored[2] == pytest.approx(LR) and floored[-1] == pytest.approx(LR * (0.1 + 0.9 * 1 / 18), rel=1e-9)
+    # warmup_cosine to 10 % of the peak: its last step sits just above the floor, never below it
+    wc = lrs_of("warmup_cosine", floor=0.1)[0]
+    cosine = [LR * (0.1 + 0.9 * (1 + math.cos(math.pi * (t - 2) / 18)) / 2) for t in range(2, T)]
+    assert wc[2:] == pytest.approx(cosine, rel=1e-9) and min(wc[2:]) == wc[-1] > LR * 0.1
+    # wsd: the cooldown's length and shape are knobs (decay over the last 40 % = 8 steps)
+    for shape in ("linear", "cosine", "1-sqrt"):
+        lrs = lrs_of("wsd", decay_fraction=0.4, decay_shape=shape)[0]
+        assert lrs[2:13] == [LR] * 11 and lrs[13] < LR  # the decay starts from the peak
+        from lrcourse.schedules import wsd_factor
+        assert lrs == pytest.approx([LR * wsd_factor(t, 2, 10, 8, shape) for t in range(T)], rel=1e-12)
+    # a long warmup is fine for a recipe without a cooldown to share the run with
+    assert lrs_of("warmup_linear", warmup_fraction=0.9)[0][18] == pytest.approx(LR)
+    # a cooldown of 0 % is a constant run after its warmup
+    assert lrs_of("wsd", decay_fraction=0.0)[0][2:] == [LR] * (T - 2)
+
+
+def test_a_knob_a_recipe_does_not_read_is_refused():
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=LR)
+    with pytest.raises(ValueError, match=r"recipe 'step' does not read floor \(it reads no knob\)"):
+        make_recipe("step", optimizer, T, SPE, floor=0.1)
+    with pytest.raises(ValueError, match=r"recipe 'warmup_cosine' does not read decay_shape \(it reads warmup_fraction, floor\)"):
+        make_recipe("warmup_cosine", optimizer, T, SPE, decay_shape="cosine")
+    with pytest.raises(ValueError, match=r"decay_shape must be one of 'linear', 'cosine', '1-sqrt' \(got decay_shape='sqrt'\)"):
+        make_recipe("wsd", optimizer, T, SPE, decay_shape="sqrt")
+    with pytest.raises(ValueError, match=r"floor must be .*1.*\(got floor=1.5\)"):
+        make_recipe("wsd", optimizer, T, SPE, floor=1.5)
+
+
+def test_recipe_options_are_checked_against_every_recipe_of_a_sweep():
+    from lrcourse.lab.recipes import check_recipe_options
+
+    assert check_recipe_options(["wsd", "warmup_linear"], {}) is None
+    assert check_recipe_options(["wsd"], {"floor": 0, "decay_shape": "cosine"}) == {"decay_shape": "cosine", "floor": 0.0}
+    with pytest.raises(ValueError, match=r"unknown knob\(s\) \['cooldown'\]; valid: warmup_fraction, decay_fraction"):
+        check_recipe_options(["wsd"], {"cooldown": 0.2})
+    with pytest.raises(ValueError, match="recipe 'warmup_linear' does not read decay_fraction"):
+        check_recipe_options(["wsd", "warmup_linear"], {"decay_fraction": 0.2})
 
 
 def test_git_state_outside_a_repo_is_none(monkeypatch):

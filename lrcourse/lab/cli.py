@@ -30,7 +30,8 @@ from typing import Any
 from .checkpoint import ConfigMismatchError
 from .estimate import format_duration
 from .providers import CIFAR10_TRAIN_IMAGES, FASHION_MNIST_TRAIN_IMAGES, cifar_data, fashion_data, random_data
-from .recipes import DEFAULT_WEIGHT_DECAY, OPTIMIZERS, RECIPES
+from .recipes import (DEFAULT_WEIGHT_DECAY, EXTRA_RECIPES, KNOB_DEFAULTS, OPTIMIZERS, RECIPE_NAMES, RECIPES,
+                      check_recipe_options)
 from .results import summary_table
 from .models import MODEL_INPUTS, MODEL_NAMES
 from .sweeps import SweepInterrupted, check_output_folder, sweep
@@ -132,12 +133,13 @@ def _shard(text: str) -> tuple[int, int]:
     return int(k), int(n)
 
 
-def _names(valid: tuple[str, ...], what: str):
-    """Parse "a,b" or "all" into names from ``valid`` (repeats dropped, order kept)."""
+def _names(valid: tuple[str, ...], what: str, every: tuple[str, ...] | None = None):
+    """Parse "a,b" or "all" into names from ``valid`` (repeats dropped, order kept); "all" is
+    ``every`` (default: ``valid``)."""
 
     def parse(text: str) -> list[str]:
         if text.strip() == "all":
-            return list(valid)
+            return list(valid if every is None else every)
         names = [name.strip() for name in text.split(",") if name.strip()]
         unknown = [name for name in names if name not in valid]
         if unknown or not names:
@@ -148,7 +150,7 @@ def _names(valid: tuple[str, ...], what: str):
     return parse
 
 
-_recipes = _names(RECIPES, "recipe")
+_recipes = _names(RECIPE_NAMES, "recipe", every=RECIPES)
 
 
 def _add_worker_options(add: Any) -> None:
@@ -175,7 +177,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add = run.add_argument
     add("--recipes", type=_recipes, default="all", action=_Once,
-        help=f"comma-separated recipes, or 'all': {', '.join(RECIPES)}")
+        help=f"comma-separated recipes, or 'all': {', '.join(RECIPES)}; also {', '.join(EXTRA_RECIPES)}")
+    # One flag per knob of the recipes (lrcourse.lab.recipes.RECIPE_KNOBS); a knob that one of
+    # --recipes does not read is refused before anything trains.
+    add("--warmup-fraction", type=_real(0.0, 1.0), default=None, action=_Once,
+        help=f"warmup as a fraction of the run (warmup_cosine, warmup_linear, wsd; default {KNOB_DEFAULTS['warmup_fraction']})")
+    add("--decay-fraction", type=_real(0.0, 1.0), default=None, action=_Once,
+        help=f"wsd's cooldown as a fraction of the run (default {KNOB_DEFAULTS['decay_fraction']})")
+    add("--decay-shape", choices=("linear", "cosine", "1-sqrt"), default=None, action=_Once,
+        help="wsd's cooldown shape (default linear)")
+    add("--floor", type=_real(0.0, 1.0), default=None, action=_Once,
+        help="the rate a decay ends at, as a fraction of the peak (warmup_cosine, warmup_linear, wsd; default 0)")
+    add("--final-ratio", type=_real(0.0, 1.0, low_open=True), default=None, action=_Once,
+        help=f"exponential's last rate as a fraction of the peak (default {KNOB_DEFAULTS['final_ratio']})")
     add("--seeds", type=_int_at_least(1), default=3, action=_Once, help="number of seeds (0, 1, ..., N-1)")
     add("--epochs", type=_int_at_least(1), default=10, action=_Once, help="epochs per run")
     add("--model", choices=COLOUR_NETS + GREY_NETS, default=None, action=_Once,
@@ -388,6 +402,14 @@ def _sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     _check_model(parser, kind, model)
     _check_sizes(parser, kind, args.val_size, args.train_size)
     _check_device(args.device)
+    options = {knob: getattr(args, knob) for knob in KNOB_DEFAULTS if getattr(args, knob) is not None}
+    try:
+        options = check_recipe_options(args.recipes, options)
+    except ValueError as error:  # name the flags, not the knobs: --decay-fraction, not decay_fraction
+        message = str(error)
+        for knob in KNOB_DEFAULTS:
+            message = message.replace(knob, "--" + knob.replace("_", "-"))
+        _refuse(parser, message)
     if args.threads is not None:
         import torch
 
@@ -412,7 +434,7 @@ def _sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         except ValueError as error:  # sizes the data on disk does not have
             _refuse(parser, str(error).replace("val_size", "--val-size").replace("train_size", "--train-size"))
     sweep(args.recipes, list(range(args.seeds)), args.out, data, shard=args.shard, progress=args.progress,
-          model=model, optimizer=args.optimizer, epochs=args.epochs, lr=args.lr, momentum=args.momentum,
+          recipe_options=options, model=model, optimizer=args.optimizer, epochs=args.epochs, lr=args.lr, momentum=args.momentum,
           weight_decay=args.weight_decay, device=args.device, precision=args.precision,
           hint=_hint(args, kind, val_size))
     try:

@@ -18,12 +18,75 @@ from torch.optim import lr_scheduler
 
 from .._validate import check_choice, check_int, check_optimizer, check_real
 from ..factories import warmup_cosine, wsd
+from ..schedules import WSD_DECAYS
 
-__all__ = ["DEFAULT_WEIGHT_DECAY", "OPTIMIZERS", "RECIPES", "build_optimizer", "make_recipe", "weight_decay_for"]
+__all__ = ["DEFAULT_WEIGHT_DECAY", "EXTRA_RECIPES", "KNOB_DEFAULTS", "OPTIMIZERS", "RECIPES", "RECIPE_KNOBS", "RECIPE_NAMES",
+           "build_optimizer", "check_recipe_options", "make_recipe", "weight_decay_for"]
 
 RECIPES: tuple[str, ...] = (
     "constant", "step", "multistep", "exponential", "cosine", "warmup_cosine", "onecycle", "plateau", "wsd",
 )
+# Recipes beyond the shoot-out's nine (which stay what ``--recipes all`` means): a linear decay to
+# a floor after a warmup, the schedule of Bergsma et al. 2025 ("Straight to Zero").
+EXTRA_RECIPES: tuple[str, ...] = ("warmup_linear",)
+RECIPE_NAMES: tuple[str, ...] = RECIPES + EXTRA_RECIPES
+# The knobs each recipe reads. A knob given to a recipe that does not read it is refused, not
+# silently dropped: a sweep with ``--floor 0.1`` over ``step`` would otherwise look like a result.
+RECIPE_KNOBS: dict[str, tuple[str, ...]] = {
+    "exponential": ("final_ratio",),
+    "warmup_cosine": ("warmup_fraction", "floor"),
+    "warmup_linear": ("warmup_fraction", "floor"),
+    "wsd": ("warmup_fraction", "decay_fraction", "decay_shape", "floor"),
+}
+KNOB_DEFAULTS: dict[str, Any] = {
+    "warmup_fraction": 0.1, "decay_fraction": 0.2, "final_ratio": 0.01, "decay_shape": "linear", "floor": 0.0,
+}
+
+
+def check_recipe_options(recipes: Any, options: Any) -> dict[str, Any] | None:
+    """``options`` (``{knob: value}``) checked against every recipe in ``recipes``: each knob must be
+    one of :data:`KNOB_DEFAULTS` and read by every recipe (:data:`RECIPE_KNOBS`). Returns the
+    options with their values checked, sorted by knob, or ``None`` for none (``None`` or ``{}``),
+    the form a result's config records.
+
+    Raises:
+        ValueError: an unknown knob, a bad value, or a knob one of the recipes does not read.
+    """
+    if options is None or options == {}:
+        return None
+    if not isinstance(options, dict):
+        raise TypeError(f"recipe_options must be a dict of knob -> value (got {type(options).__name__})")
+    unknown = sorted(set(options) - set(KNOB_DEFAULTS))
+    if unknown:
+        raise ValueError(f"recipe_options: unknown knob(s) {unknown}; valid: {', '.join(KNOB_DEFAULTS)}")
+    checked = _check_knobs(options)
+    for recipe in [recipes] if isinstance(recipes, str) else recipes:
+        recipe = check_choice(recipe, "recipe", RECIPE_NAMES)
+        ignored = sorted(set(options) - set(RECIPE_KNOBS.get(recipe, ())))
+        if ignored:
+            reads = RECIPE_KNOBS.get(recipe, ())
+            raise ValueError(
+                f"recipe {recipe!r} does not read {', '.join(ignored)} (it reads "
+                f"{', '.join(reads) if reads else 'no knob'}); sweep the recipes that do in a sweep of their own"
+            )
+        if recipe == "wsd":  # its warmup and cooldown share the run
+            warmup, decay = (checked.get(k, KNOB_DEFAULTS[k]) for k in ("warmup_fraction", "decay_fraction"))
+            if warmup + decay > 1.0:
+                raise ValueError(f"warmup_fraction + decay_fraction must be <= 1 "
+                                 f"(got warmup_fraction={warmup}, decay_fraction={decay})")
+    return dict(sorted(checked.items()))
+
+
+def _check_knobs(options: dict[str, Any]) -> dict[str, Any]:
+    checked = dict(options)
+    for knob in ("warmup_fraction", "decay_fraction", "floor"):
+        if knob in options:
+            checked[knob] = check_real(options[knob], knob, low=0.0, high=1.0)
+    if "final_ratio" in options:
+        checked["final_ratio"] = check_real(options["final_ratio"], "final_ratio", low=0.0, high=1.0, low_open=True)
+    if "decay_shape" in options:
+        checked["decay_shape"] = check_choice(options["decay_shape"], "decay_shape", WSD_DECAYS)
+    return checked
 
 
 def make_recipe(
@@ -32,9 +95,11 @@ def make_recipe(
     total_steps: int,
     steps_per_epoch: int,
     *,
-    warmup_fraction: float = 0.1,
-    decay_fraction: float = 0.2,
-    final_ratio: float = 0.01,
+    warmup_fraction: float | None = None,
+    decay_fraction: float | None = None,
+    final_ratio: float | None = None,
+    decay_shape: str | None = None,
+    floor: float | None = None,
 ) -> tuple[Any, str]:
     """Build recipe ``name`` for a run of ``total_steps`` optimizer steps.
 
@@ -48,37 +113,46 @@ def make_recipe(
     3. ``multistep`` -- ×0.1 after 1/2 and 3/4 of the epochs (He et al. 2016), per epoch.
     4. ``exponential`` -- ×γ every step, γ chosen to reach ``final_ratio`` × the LR at step ``T``.
     5. ``cosine`` -- half cosine from the LR to 0 over ``T`` steps (``CosineAnnealingLR``).
-    6. ``warmup_cosine`` -- linear warmup over ``warmup_fraction`` × T steps, then half cosine to 0.
+    6. ``warmup_cosine`` -- linear warmup over ``warmup_fraction`` × T steps, then half cosine to
+       ``floor`` × the LR.
     7. ``onecycle`` -- ``OneCycleLR`` with the LR as peak (30 % rise from LR/25, then cosine down to
        LR/25/10⁴); ``cycle_momentum=False``, so only the LR differs from the other recipes.
     8. ``plateau`` -- ``ReduceLROnPlateau`` on the validation loss, ``patience=2``: ×0.1 after the
        third epoch in a row without improvement, per validation.
-    9. ``wsd`` -- warmup over ``warmup_fraction`` × T, the LR, then a linear decay to 0 over the
-       last ``decay_fraction`` × T steps (``lrcourse.wsd``).
+    9. ``wsd`` -- warmup over ``warmup_fraction`` × T, the LR, then a decay of shape ``decay_shape``
+       (``"linear"``, ``"cosine"`` or ``"1-sqrt"``) to ``floor`` × the LR over the last
+       ``decay_fraction`` × T steps (``lrcourse.wsd``).
+
+    and, beyond the shoot-out's nine (:data:`EXTRA_RECIPES`):
+
+    * ``warmup_linear`` -- warmup over ``warmup_fraction`` × T, then a straight line to ``floor``
+      × the LR at step ``T`` (``wsd`` with no stable phase).
+
+    The knobs default to :data:`KNOB_DEFAULTS` (warmup 0.1, decay 0.2, final ratio 0.01, linear
+    decay, floor 0); a warmup ramps from 0 (from ``floor`` × the LR in ``wsd`` and
+    ``warmup_linear``, as transformers' ``get_wsd_schedule`` does).
 
     Raises:
-        ValueError: for an unknown name (listing the valid ones), or a budget shorter than one
-            epoch.
+        ValueError: for an unknown name (listing the valid ones), a budget shorter than one
+            epoch, a knob out of range, or a knob given to a recipe that does not read it
+            (:data:`RECIPE_KNOBS`).
     """
-    name = check_choice(name, "name", RECIPES)
+    name = check_choice(name, "name", RECIPE_NAMES)
     check_optimizer(optimizer)
     total_steps = check_int(total_steps, "total_steps", low=1)
     steps_per_epoch = check_int(steps_per_epoch, "steps_per_epoch", low=1)
-    warmup_fraction = check_real(warmup_fraction, "warmup_fraction", low=0.0, high=1.0)
-    decay_fraction = check_real(decay_fraction, "decay_fraction", low=0.0, high=1.0)
-    final_ratio = check_real(final_ratio, "final_ratio", low=0.0, high=1.0, low_open=True)
-    if warmup_fraction + decay_fraction > 1.0:
-        raise ValueError(
-            "warmup_fraction + decay_fraction must be <= 1 "
-            f"(got warmup_fraction={warmup_fraction}, decay_fraction={decay_fraction})"
-        )
+    given = {knob: value for knob, value in (("warmup_fraction", warmup_fraction), ("decay_fraction", decay_fraction),
+                                             ("final_ratio", final_ratio), ("decay_shape", decay_shape),
+                                             ("floor", floor)) if value is not None}
+    knobs = KNOB_DEFAULTS | (check_recipe_options(name, given) or {})
     epochs = total_steps // steps_per_epoch
     if epochs < 1:
         raise ValueError(
             f"total_steps must be >= steps_per_epoch, a budget of at least one epoch "
             f"(got total_steps={total_steps}, steps_per_epoch={steps_per_epoch})"
         )
-    warmup = round(warmup_fraction * total_steps)
+    warmup = round(knobs["warmup_fraction"] * total_steps)
+    floor = knobs["floor"]
     if name == "constant":
         return lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=0), "step"
     if name == "step":
@@ -87,21 +161,22 @@ def make_recipe(
         milestones = sorted({max(1, round(epochs / 2)), max(1, round(3 * epochs / 4))})
         return lr_scheduler.MultiStepLR(optimizer, milestones=milestones, gamma=0.1), "epoch"
     if name == "exponential":
-        return lr_scheduler.ExponentialLR(optimizer, gamma=final_ratio ** (1 / total_steps)), "step"
+        return lr_scheduler.ExponentialLR(optimizer, gamma=knobs["final_ratio"] ** (1 / total_steps)), "step"
     if name == "cosine":
         return lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps), "step"
     if name == "warmup_cosine":
-        return warmup_cosine(optimizer, warmup_steps=warmup, total_steps=total_steps), "step"
+        return warmup_cosine(optimizer, warmup_steps=warmup, total_steps=total_steps, min_lr_ratio=floor), "step"
     if name == "onecycle":
         max_lr = [group["lr"] for group in optimizer.param_groups]
         return lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, total_steps=total_steps, cycle_momentum=False), "step"
     if name == "plateau":
         return lr_scheduler.ReduceLROnPlateau(optimizer, mode="min", factor=0.1, patience=2), "metric"
-    decay = round(decay_fraction * total_steps)
-    return wsd(optimizer, warmup_steps=warmup, stable_steps=total_steps - warmup - decay, decay_steps=decay), "step"
-
-
-
+    if name == "warmup_linear":
+        return wsd(optimizer, warmup_steps=warmup, stable_steps=0, decay_steps=total_steps - warmup,
+                   decay="linear", min_lr_ratio=floor), "step"
+    decay = round(knobs["decay_fraction"] * total_steps)
+    return wsd(optimizer, warmup_steps=warmup, stable_steps=total_steps - warmup - decay, decay_steps=decay,
+               decay=knobs["decay_shape"], min_lr_ratio=floor), "step"
 
 
 class _OverflowToNaN:

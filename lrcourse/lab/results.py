@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .checkpoint import atomic_write_text
-from .recipes import RECIPES
+from .recipes import RECIPE_NAMES, RECIPES
 
 __all__ = [
     "RESULT_FORMAT",
@@ -44,8 +44,9 @@ RESULT_FORMAT = "lrcourse-run/1"
 # The settings that change a run's numbers, read from a result's config. Two results of the same
 # recipe and seed with the same settings are the same run; a sweep refuses a result with others.
 SETTINGS = ("model", "optimizer", "epochs", "lr", "momentum", "weight_decay", "steps_per_epoch", "data")
-# Settings only some runners have (None in the others' results): d2l's re-run has its timing.
-OPTIONAL_SETTINGS = ("timing",)
+# Settings only some runs have (None in the others' results): d2l's re-run has its timing, and a
+# run whose recipe's knobs were set records them (``recipe_options``).
+OPTIONAL_SETTINGS = ("timing", "recipe_options")
 
 
 class ResultError(ValueError):
@@ -257,6 +258,11 @@ def summary_table(out: str | os.PathLike[str], recipes: tuple[str, ...] = RECIPE
          f"epochs: {distinct(lambda r: r['config']['epochs'])}; peak LR: {distinct(lambda r: r['config']['lr'])}; "
          f"weight decay: {distinct(lambda r: r['config']['weight_decay'])}"),
         f"Device: {distinct(lambda r: r.get('device', '?'))}",
+    ]
+    options = distinct(lambda r: r["config"].get("recipe_options"))
+    if options != "None":
+        lines.append(f"Recipe options: {options}")
+    lines += [
         "",
         "| recipe | runs | diverged | final val acc (%) | final test acc (%) | wall time (s) |",
         "|---|---:|---:|---:|---:|---:|",

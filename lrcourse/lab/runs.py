@@ -25,7 +25,7 @@ from ..param_groups import decay_groups
 from ..rng import seed_everything
 from .models import MODEL_NAMES, build_model
 from .providers import RunData
-from .recipes import OPTIMIZERS, RECIPES, build_optimizer, make_recipe, weight_decay_for
+from .recipes import OPTIMIZERS, RECIPE_NAMES, build_optimizer, check_recipe_options, make_recipe, weight_decay_for
 from .results import RESULT_FORMAT
 from .training import train
 
@@ -90,8 +90,13 @@ def run_one(
     precision: str | None = None,
     checkpoint_path: str | os.PathLike[str] | None = None,
     progress: bool | None = None,
+    recipe_options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Train ``model`` with ``recipe`` and ``seed``; return the result as a JSON-safe dict.
+
+    ``recipe_options`` sets the recipe's knobs (``{"decay_fraction": 0.4, "decay_shape": "1-sqrt"}``:
+    :func:`~lrcourse.lab.recipes.make_recipe`); a knob the recipe does not read is refused. The
+    config records them as ``recipe_options`` when there are any.
 
     ``optimizer`` is ``"sgd"`` (Nesterov ``momentum``) or ``"adamw"`` (``betas=(momentum,
     0.999)``, decoupled decay); ``weight_decay`` defaults to ``DEFAULT_WEIGHT_DECAY`` of the
@@ -113,11 +118,13 @@ def run_one(
             start over, as :func:`~lrcourse.lab.sweeps.sweep` does).
         ConfigMismatchError: ``checkpoint_path`` was saved with other settings.
     """
-    recipe = check_choice(recipe, "recipe", RECIPES)
+    recipe = check_choice(recipe, "recipe", RECIPE_NAMES)
+    options = check_recipe_options(recipe, recipe_options)
     return run_with_schedule(
-        recipe, seed, data, lambda opt, steps: make_recipe(recipe, opt, epochs * steps, steps),
+        recipe, seed, data, lambda opt, steps: make_recipe(recipe, opt, epochs * steps, steps, **(options or {})),
         model=model, epochs=epochs, lr=lr, momentum=momentum, weight_decay=weight_decay, optimizer=optimizer,
         device=device, precision=precision, checkpoint_path=checkpoint_path, progress=progress,
+        extra_config={"recipe_options": options} if options else None,
     )
 
 
