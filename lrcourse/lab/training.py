@@ -111,6 +111,14 @@ def _needs_metric(scheduler: Any) -> bool:
     return metrics is not None and metrics.default is inspect.Parameter.empty
 
 
+def _check_snapshots(snapshots: Any) -> dict[int, Path]:
+    if snapshots is None:
+        return {}
+    if not isinstance(snapshots, Mapping):
+        raise TypeError(f"snapshots must be a dict of optimizer step -> path (got {type(snapshots).__name__})")
+    return {check_int(step, "snapshots step", low=1): Path(path) for step, path in snapshots.items()}
+
+
 def _auto_progress() -> bool:
     return not os.environ.get("CI") and sys.stderr.isatty()
 
@@ -138,6 +146,8 @@ def train(
     resume: bool = False,
     config: Mapping[str, Any] | None = None,
     progress: bool | None = None,
+    snapshots: Mapping[int, str | os.PathLike[str]] | None = None,
+    branch_from: str | os.PathLike[str] | None = None,
 ) -> History:
     """Train ``model`` for ``epochs`` epochs; return its :class:`~lrcourse.lab.history.History`.
 
@@ -184,6 +194,16 @@ def train(
         config: Your run settings (model, batch size, seed...), JSON-safe; stored in
             ``History.config`` and the checkpoint.
         progress: tqdm progress bars; default on when stderr is a terminal and ``CI`` is unset.
+        snapshots: ``{step: path}``: after optimizer step ``step`` (counting from 1), also save a
+            checkpoint to ``path``, a point that other runs can branch from.
+        branch_from: A snapshot of another run to continue with this run's ``scheduler`` (a
+            cooldown branched from a run at a constant rate, say). The model, optimizer, History,
+            data position and RNG states are the snapshot's; the scheduler, built fresh, is
+            stepped to the snapshot's step and must give the rates that run trained with at
+            every step before it, or a ``ValueError`` names the first that differs. Trained so,
+            a branch equals, bit for bit, a run trained straight through with its schedule.
+            Needs ``cadence="step"``. With ``resume=True`` and ``checkpoint_path`` on disk, the
+            run resumes from its own checkpoint instead (an interrupted branch).
 
     Returns:
         The :class:`~lrcourse.lab.history.History`; a diverged run is returned too, with ``diverged=True``.
@@ -218,6 +238,12 @@ def train(
     resume = check_bool(resume, "resume")
     if resume and checkpoint_path is None:
         raise ValueError("resume=True needs a checkpoint_path to resume from")
+    snapshots = _check_snapshots(snapshots)
+    if branch_from is not None:
+        if scheduler is None:
+            raise ValueError("branch_from needs a scheduler: a branch continues another run with its own schedule")
+        if not Path(branch_from).is_file():
+            raise FileNotFoundError(f"branch_from: no snapshot at {branch_from}")
     progress = _auto_progress() if progress is None else check_bool(progress, "progress")
     loss_fn = nn.CrossEntropyLoss() if loss_fn is None else loss_fn
 
@@ -226,9 +252,12 @@ def train(
               device=device, precision=precision, channels_last=channels_last, check_every=check_every,
               divergence_factor=divergence_factor, checkpoint_path=checkpoint_path,
               checkpoint_every_steps=checkpoint_every_steps, checkpoint_every_epochs=checkpoint_every_epochs,
-              checkpoint_every_seconds=checkpoint_every_seconds, progress=progress, config=config)
+              checkpoint_every_seconds=checkpoint_every_seconds, progress=progress, config=config,
+              snapshots=snapshots)
     if resume and Path(checkpoint_path).exists():  # type: ignore[arg-type]
         run.resume(checkpoint_path)  # type: ignore[arg-type]
+    elif branch_from is not None:
+        run.branch(branch_from)
     run.start_clock()
     while run.epoch < epochs and not run.history.diverged:
         if not run.train_epoch(train_batches):  # one pass over the batches, a step per batch

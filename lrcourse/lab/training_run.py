@@ -4,6 +4,7 @@
 
     run = Run(model, optimizer, scheduler, ...)  # model on the device, History, running sums
     run.resume(checkpoint_path)                  # only with resume=True and a checkpoint on disk
+    run.branch(snapshot)                         # or: continue another run's snapshot, another schedule
     run.start_clock()
     while run.epoch < epochs and not run.history.diverged:
         if not run.train_epoch(train_batches):   # one pass over the epoch's batches
@@ -19,12 +20,15 @@ the divergence monitor. :meth:`Run.save` and :meth:`Run.resume` write and read e
 makes a resumed run continue bit for bit. A mid-epoch save comes every ``checkpoint_every_steps``
 optimizer steps, and after the first step that ends ``checkpoint_every_seconds`` or more after the
 last save (timed by ``_clock``, from the end of that save; an epoch's save counts too).
+A snapshot (``snapshots``) is a checkpoint saved to its own file after a given optimizer step: a
+branch point, from which :meth:`Run.branch` continues with another schedule (a cooldown).
 """
 
 from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -36,7 +40,7 @@ from ..evaluation import evaluate
 from ..rng import restore_rng_state
 from ..scheduler_settings import schedule_signature
 from ..steps import scaler_step
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import ConfigMismatchError, load_checkpoint, save_checkpoint
 from .divergence import DivergenceMonitor
 from .history import History
 
@@ -73,6 +77,7 @@ class Run:
         checkpoint_every_seconds: float,
         progress: bool,
         config: Mapping[str, Any] | None,
+        snapshots: Mapping[int, str | os.PathLike[str]] | None = None,
     ) -> None:
         self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
         self.epochs, self.cadence, self.metric, self.loss_fn = epochs, cadence, metric, loss_fn
@@ -81,6 +86,9 @@ class Run:
         self.checkpoint_path = checkpoint_path
         self.checkpoint_every_steps, self.checkpoint_every_epochs = checkpoint_every_steps, checkpoint_every_epochs
         self.checkpoint_every_seconds = checkpoint_every_seconds
+        self.snapshots = dict(snapshots or {})  # optimizer step -> where to save a branch point
+        # The rates the scheduler set when it was built: where a branch's walk to its point starts.
+        self.initial_rates = [float(group["lr"]) for group in optimizer.param_groups]
         # Saves by the clock only when there is somewhere to save: otherwise no clock, no flush.
         self.timed = bool(checkpoint_every_seconds) and checkpoint_path is not None
         self.last_save = 0.0  # the clock's time at the end of the last save; set by start_clock
@@ -127,17 +135,77 @@ class Run:
         self.epoch, self.start_batch = state["position"]["epoch"], state["position"]["batch"]
         restore_rng_state(state["rng"])
 
-    def save(self, next_epoch: int, next_batch: int) -> None:
-        """Save a checkpoint that resumes at batch ``next_batch`` of epoch ``next_epoch``."""
-        if self.checkpoint_path is None:
+    def save(self, next_epoch: int, next_batch: int, path: str | os.PathLike[str] | None = None) -> None:
+        """Save a checkpoint that resumes at batch ``next_batch`` of epoch ``next_epoch``, to
+        ``path`` (a snapshot) or to the run's checkpoint."""
+        if path is None and self.checkpoint_path is None:
             return
         extra = {"history": self.history.to_dict(), "monitor": self.monitor.state_dict(),
                  "loss_sum": self.loss_sum, "correct": self.correct, "seen": self.seen}
-        save_checkpoint(self.checkpoint_path, model=self.model, optimizer=self.optimizer,
+        save_checkpoint(self.checkpoint_path if path is None else path, model=self.model, optimizer=self.optimizer,
                         scheduler=self.scheduler, scaler=self.scaler,
                         position={"epoch": next_epoch, "batch": next_batch}, config=self.config, extra=extra)
-        if self.timed:
+        if self.timed and path is None:
             self.last_save = _clock()  # from the end of a save: a slow one cannot make every step save
+
+    def branch(self, snapshot: str | os.PathLike[str]) -> None:
+        """Continue another run from its ``snapshot`` with this run's schedule (a branch).
+
+        The model, optimizer, gradient scaler, History, running sums, data position and RNG
+        states are the snapshot's; the scheduler is this run's, stepped to the snapshot's step.
+        On the way it must give, step by step, the very rates the snapshot's run trained with
+        (its History records them): a branch may change the schedule only after its branch
+        point, so that it continues the run bit for bit as if trained straight through.
+        """
+        state = load_checkpoint(snapshot, model=self.model, optimizer=self.optimizer, scaler=self.scaler)
+        trainer, mine = state["config"].get("trainer", {}), self.config["trainer"]
+        for key in ("cadence", "precision"):
+            if trainer.get(key) != mine[key]:
+                raise ConfigMismatchError(
+                    f"cannot branch from {snapshot}: its run was trained with {key} {trainer.get(key)!r}, "
+                    f"this one has {mine[key]!r}; a branch changes the schedule after the branch point only",
+                    [(f"trainer.{key}", trainer.get(key), mine[key])])
+        extra = state["extra"]
+        history = History.from_dict(extra["history"])
+        if history.skipped_steps:  # its recorded rates no longer line up with the scheduler's steps
+            raise ValueError(f"cannot branch from {snapshot}: its run skipped {history.skipped_steps} step(s) "
+                             "(fp16 overflow), so its rates cannot be checked step by step")
+        self._advance_scheduler(history, snapshot)
+        history.config = self.history.config
+        self.history = history
+        self.monitor.load_state_dict(extra["monitor"])
+        self.loss_sum, self.correct = extra["loss_sum"].to(self.device), extra["correct"].to(self.device)
+        self.seen = extra["seen"]
+        self.epoch, self.start_batch = state["position"]["epoch"], state["position"]["batch"]
+        restore_rng_state(state["rng"])
+
+    def _advance_scheduler(self, history: History, snapshot: str | os.PathLike[str]) -> None:
+        """Step this run's scheduler to ``history.steps``, checking each rate against ``history``.
+
+        The snapshot's optimizer state has overwritten the rates by now, so the walk starts from
+        the rates the scheduler set when it was built (kept by ``__init__``) and ends by setting
+        the optimizer's rates to the scheduler's at the branch point."""
+        if self.cadence != "step":
+            raise ValueError(f"a branch needs cadence='step' (got cadence={self.cadence!r}): its schedule is "
+                             "advanced to the branch point one optimizer step at a time")
+        groups = self.optimizer.param_groups
+        trained = history.group_lrs or [history.lr]
+        current = list(self.initial_rates)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "scheduler.step() before optimizer.step()"
+            for step in range(history.steps):
+                for g, values in enumerate(trained):
+                    if values[step] != current[g]:
+                        raise ValueError(
+                            f"cannot branch from {snapshot}: this schedule's rate at step {step} is {current[g]!r} "
+                            f"(group {g}), the run trained with {values[step]!r}; a branch may change the "
+                            f"schedule only after its branch point, step {history.steps}")
+                for group, lr in zip(groups, current, strict=True):
+                    group["lr"] = lr  # what a chainable scheduler reads
+                self.scheduler.step()
+                current = [float(group["lr"]) for group in groups]
+        for group, lr in zip(groups, current, strict=True):
+            group["lr"] = lr
 
     def save_due(self) -> bool:
         """Whether the step just taken ends a mid-epoch interval: by step count, or by the clock."""
@@ -169,6 +237,10 @@ class Run:
                 if self.flush() is not None:
                     break
                 self.save(self.epoch, batch_index + 1)
+            if stepped and self.history.steps in self.snapshots:  # a branch point
+                if self.flush() is not None:
+                    break
+                self.save(self.epoch, batch_index + 1, self.snapshots[self.history.steps])
             if self.progress and self.history.loss:
                 bar.set_postfix(loss=f"{self.history.loss[-1]:.3f}", lr=f"{self.history.lr[-1]:.3g}", refresh=False)
         if self.flush() is not None or self.history.diverged:
