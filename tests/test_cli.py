@@ -337,3 +337,17 @@ def test_d2l_refuses_an_unknown_run_and_needs_its_timing(tmp_path, capsys):
         "multifactor, cosine, warmup")
     status, _, err = run_main(capsys, ["d2l", "--out", str(tmp_path)])
     assert status == 2 and "the following arguments are required: --timing" in err
+
+
+def test_anytime_trains_a_stable_run_and_its_branches(tmp_path, capsys):
+    out = tmp_path / "anytime"
+    args = ["anytime", "--budgets", "2,3,5", "--seeds", "2", "--model", "tiny", "--data", "random", "--batch-size",
+            "16", "--device", "cpu", "--out", str(out), "--no-progress"]
+    status, stdout, _ = run_main(capsys, args)
+    assert status == 0
+    assert "Final test accuracy (%) of each budget's branch, 2 seed(s):" in stdout
+    assert re.search(r"^  5 epochs: \d+\.\d\d ± \d+\.\d\d$", stdout, re.M)
+    result = json.loads(result_path(out, "anytime", 1).read_text())
+    assert sorted(result["branches"], key=int) == ["2", "3", "5"] and result["config"]["budgets"] == [2, 3, 5]
+    status, _, err = run_main(capsys, args[:2] + ["3,2"] + args[3:])
+    assert status == 2 and "argument --budgets: must be increasing whole numbers >= 1" in err

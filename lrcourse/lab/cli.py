@@ -22,8 +22,9 @@ import errno
 import math
 import os
 import signal
+import statistics
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from .estimate import format_duration
 from .providers import CIFAR10_TRAIN_IMAGES, FASHION_MNIST_TRAIN_IMAGES, cifar_data, fashion_data, random_data
 from .recipes import (DEFAULT_WEIGHT_DECAY, EXTRA_RECIPES, KNOB_DEFAULTS, OPTIMIZERS, RECIPE_NAMES, RECIPES,
                       check_recipe_options)
-from .results import summary_table
+from .results import load_results, summary_table
 from .models import MODEL_INPUTS, MODEL_NAMES
 from .sweeps import SweepInterrupted, check_output_folder, sweep
 
@@ -85,7 +86,7 @@ class _Once(argparse.Action):
 
 
 def _show(value: Any) -> str:
-    return ",".join(value) if isinstance(value, list) else "/".join(map(str, value)) if isinstance(value, tuple) else str(value)
+    return ",".join(map(str, value)) if isinstance(value, list) else "/".join(map(str, value)) if isinstance(value, tuple) else str(value)
 
 
 def _int_at_least(low: int):
@@ -164,34 +165,9 @@ def _add_worker_options(add: Any) -> None:
     add("--debug", action="store_true", help=f"show the full traceback of an error (or set {DEBUG_VAR}=1)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m lrcourse", formatter_class=_HelpFormatter,
-                                     description="Learning-rate schedule sweeps on CIFAR-10 (lrcourse).")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{sweep,d2l,summary}")
-
-    run = commands.add_parser(
-        "sweep", help="train every recipe with every seed; rerun to resume", formatter_class=_HelpFormatter,
-        description="Train each recipe with each seed at an equal step budget; one JSON file per run in --out.\n"
-        "Rerunning the same command skips finished runs and resumes an interrupted one.",
-        epilog=EPILOG,
-    )
-    add = run.add_argument
-    add("--recipes", type=_recipes, default="all", action=_Once,
-        help=f"comma-separated recipes, or 'all': {', '.join(RECIPES)}; also {', '.join(EXTRA_RECIPES)}")
-    # One flag per knob of the recipes (lrcourse.lab.recipes.RECIPE_KNOBS); a knob that one of
-    # --recipes does not read is refused before anything trains.
-    add("--warmup-fraction", type=_real(0.0, 1.0), default=None, action=_Once,
-        help=f"warmup as a fraction of the run (warmup_cosine, warmup_linear, wsd; default {KNOB_DEFAULTS['warmup_fraction']})")
-    add("--decay-fraction", type=_real(0.0, 1.0), default=None, action=_Once,
-        help=f"wsd's cooldown as a fraction of the run (default {KNOB_DEFAULTS['decay_fraction']})")
-    add("--decay-shape", choices=("linear", "cosine", "1-sqrt"), default=None, action=_Once,
-        help="wsd's cooldown shape (default linear)")
-    add("--floor", type=_real(0.0, 1.0), default=None, action=_Once,
-        help="the rate a decay ends at, as a fraction of the peak (warmup_cosine, warmup_linear, wsd; default 0)")
-    add("--final-ratio", type=_real(0.0, 1.0, low_open=True), default=None, action=_Once,
-        help=f"exponential's last rate as a fraction of the peak (default {KNOB_DEFAULTS['final_ratio']})")
+def _add_run_options(add: Any) -> None:
+    """The options of a training command that sweeps recipes or budgets: seeds, data, model, optimizer."""
     add("--seeds", type=_int_at_least(1), default=3, action=_Once, help="number of seeds (0, 1, ..., N-1)")
-    add("--epochs", type=_int_at_least(1), default=10, action=_Once, help="epochs per run")
     add("--model", choices=COLOUR_NETS + GREY_NETS, default=None, action=_Once,
         help=f"network: for CIFAR-10 and the stand-in {', '.join(COLOUR_NETS)}; for Fashion-MNIST "
         f"{', '.join(GREY_NETS)} (default: airbench, or lenet with --data fashion-mnist)")
@@ -219,6 +195,69 @@ def build_parser() -> argparse.ArgumentParser:
     add("--precision", choices=("bf16", "fp16", "fp32"), default=None, action=_Once,
         help="default: bf16 on compute capability >= 8.0, fp16 below, fp32 on cpu/mps")
     _add_worker_options(add)
+
+
+def _add_anytime(commands: Any) -> None:
+    run = commands.add_parser(
+        "anytime", help="one run at the peak rate, a WSD cooldown branched from it for each budget",
+        formatter_class=_HelpFormatter,
+        description="Per seed: a warmup, then the peak rate for the longest of --budgets epochs, with a snapshot "
+        "where each budget's cooldown starts; each snapshot is then continued with its cooldown (a branch, equal "
+        "bit for bit to a WSD run of that budget). One JSON file per seed in --out, with every branch; rerunning "
+        "the same command resumes.",
+        epilog=EPILOG,
+    )
+    add = run.add_argument
+    add("--budgets", type=_int_list, required=True, action=_Once, help="increasing budgets in epochs, e.g. 5,10,15")
+    add("--decay-fraction", type=_real(0.0, 1.0, low_open=True), default=0.2, action=_Once,
+        help="each branch's cooldown, as a fraction of its budget")
+    add("--decay-shape", choices=("linear", "cosine", "1-sqrt"), default="linear", action=_Once,
+        help="the cooldown's shape")
+    add("--warmup-fraction", type=_real(0.0, 1.0), default=0.1, action=_Once,
+        help="the warmup, as a fraction of the longest budget (the same steps in every branch)")
+    _add_run_options(add)
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        values = []
+    if not values or any(v < 1 for v in values) or sorted(set(values)) != values:
+        raise argparse.ArgumentTypeError(f"must be increasing whole numbers >= 1 joined by commas, e.g. 5,10,15 "
+                                         f"(got {text!r})")
+    return values
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m lrcourse", formatter_class=_HelpFormatter,
+                                     description="Learning-rate schedule sweeps on CIFAR-10 (lrcourse).")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{sweep,anytime,d2l,summary}")
+
+    run = commands.add_parser(
+        "sweep", help="train every recipe with every seed; rerun to resume", formatter_class=_HelpFormatter,
+        description="Train each recipe with each seed at an equal step budget; one JSON file per run in --out.\n"
+        "Rerunning the same command skips finished runs and resumes an interrupted one.",
+        epilog=EPILOG,
+    )
+    add = run.add_argument
+    add("--recipes", type=_recipes, default="all", action=_Once,
+        help=f"comma-separated recipes, or 'all': {', '.join(RECIPES)}; also {', '.join(EXTRA_RECIPES)}")
+    # One flag per knob of the recipes (lrcourse.lab.recipes.RECIPE_KNOBS); a knob that one of
+    # --recipes does not read is refused before anything trains.
+    add("--warmup-fraction", type=_real(0.0, 1.0), default=None, action=_Once,
+        help=f"warmup as a fraction of the run (warmup_cosine, warmup_linear, wsd; default {KNOB_DEFAULTS['warmup_fraction']})")
+    add("--decay-fraction", type=_real(0.0, 1.0), default=None, action=_Once,
+        help=f"wsd's cooldown as a fraction of the run (default {KNOB_DEFAULTS['decay_fraction']})")
+    add("--decay-shape", choices=("linear", "cosine", "1-sqrt"), default=None, action=_Once,
+        help="wsd's cooldown shape (default linear)")
+    add("--floor", type=_real(0.0, 1.0), default=None, action=_Once,
+        help="the rate a decay ends at, as a fraction of the peak (warmup_cosine, warmup_linear, wsd; default 0)")
+    add("--final-ratio", type=_real(0.0, 1.0, low_open=True), default=None, action=_Once,
+        help=f"exponential's last rate as a fraction of the peak (default {KNOB_DEFAULTS['final_ratio']})")
+    add("--epochs", type=_int_at_least(1), default=10, action=_Once, help="epochs per run")
+    _add_run_options(add)
+    _add_anytime(commands)
 
     _add_d2l(commands)
 
@@ -394,7 +433,10 @@ def _hint(args: argparse.Namespace, kind: str, val_size: int) -> Any:
     return hint
 
 
-def _sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+def _prepare(args: argparse.Namespace, parser: argparse.ArgumentParser,
+             check: Callable[[], None] = lambda: None) -> tuple[str, str, Any, int]:
+    """Check what can be checked before any work (``check`` adds the command's own checks), set
+    the threads, and build the data provider: ``(kind, model, data, val_size)``."""
     kind = args.data or os.environ.get("LRCOURSE_DATA", "").strip() or "cifar10"
     if kind not in DATA_CHOICES:
         _refuse(parser, f"LRCOURSE_DATA must be one of {', '.join(DATA_CHOICES)} (got LRCOURSE_DATA={kind!r})")
@@ -402,14 +444,7 @@ def _sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     _check_model(parser, kind, model)
     _check_sizes(parser, kind, args.val_size, args.train_size)
     _check_device(args.device)
-    options = {knob: getattr(args, knob) for knob in KNOB_DEFAULTS if getattr(args, knob) is not None}
-    try:
-        options = check_recipe_options(args.recipes, options)
-    except ValueError as error:  # name the flags, not the knobs: --decay-fraction, not decay_fraction
-        message = str(error)
-        for knob in KNOB_DEFAULTS:
-            message = message.replace(knob, "--" + knob.replace("_", "-"))
-        _refuse(parser, message)
+    check()
     if args.threads is not None:
         import torch
 
@@ -433,6 +468,24 @@ def _sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                               url=os.environ.get(URL_VAR, "").strip() or None, progress=args.progress)
         except ValueError as error:  # sizes the data on disk does not have
             _refuse(parser, str(error).replace("val_size", "--val-size").replace("train_size", "--train-size"))
+    return kind, model, data, val_size
+
+
+def _sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    options: dict[str, Any] | None = {}
+
+    def check_knobs() -> None:
+        nonlocal options
+        given = {knob: getattr(args, knob) for knob in KNOB_DEFAULTS if getattr(args, knob) is not None}
+        try:
+            options = check_recipe_options(args.recipes, given)
+        except ValueError as error:  # name the flags, not the knobs: --decay-fraction, not decay_fraction
+            message = str(error)
+            for knob in KNOB_DEFAULTS:
+                message = message.replace(knob, "--" + knob.replace("_", "-"))
+            _refuse(parser, message)
+
+    kind, model, data, val_size = _prepare(args, parser, check_knobs)
     sweep(args.recipes, list(range(args.seeds)), args.out, data, shard=args.shard, progress=args.progress,
           recipe_options=options, model=model, optimizer=args.optimizer, epochs=args.epochs, lr=args.lr, momentum=args.momentum,
           weight_decay=args.weight_decay, device=args.device, precision=args.precision,
@@ -442,6 +495,25 @@ def _sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except FileNotFoundError:
         return 0  # every run is still being trained by other workers; the sweep said so
     print(f"Summary written to {Path(args.out) / 'summary.md'}")
+    return 0
+
+
+def _anytime(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .anytime import ANYTIME_RUNS, run_anytime
+
+    kind, model, data, val_size = _prepare(args, parser)
+    sweep(["anytime"], list(range(args.seeds)), args.out, data, shard=args.shard, progress=args.progress,
+          runner=run_anytime, names=ANYTIME_RUNS, budgets=args.budgets, epochs=args.budgets[-1],
+          decay_fraction=args.decay_fraction, decay_shape=args.decay_shape, warmup_fraction=args.warmup_fraction,
+          model=model, optimizer=args.optimizer, lr=args.lr, momentum=args.momentum,
+          weight_decay=args.weight_decay, device=args.device, precision=args.precision)
+    results = [r for r in load_results(args.out) if r.get("branches")] if any(Path(args.out).glob("*.json")) else []
+    if results:
+        print(f"Final test accuracy (%) of each budget's branch, {len(results)} seed(s):")
+        for budget in args.budgets:
+            values = [100 * r["branches"][str(budget)]["final"]["test_acc"] for r in results]
+            spread = f" ± {statistics.stdev(values):.2f}" if len(values) > 1 else ""
+            print(f"  {budget} epochs: {statistics.fmean(values):.2f}{spread}")
     return 0
 
 
@@ -467,7 +539,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     previous = signal.signal(signal.SIGTERM, on_sigterm) if _main_thread() else None
     try:
-        command = {"summary": _summary, "d2l": _d2l, "sweep": _sweep}[args.command]
+        command = {"summary": _summary, "d2l": _d2l, "sweep": _sweep, "anytime": _anytime}[args.command]
         return command(args, parser)
     except KeyboardInterrupt as stop:
         if debug:

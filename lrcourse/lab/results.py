@@ -44,9 +44,10 @@ RESULT_FORMAT = "lrcourse-run/1"
 # The settings that change a run's numbers, read from a result's config. Two results of the same
 # recipe and seed with the same settings are the same run; a sweep refuses a result with others.
 SETTINGS = ("model", "optimizer", "epochs", "lr", "momentum", "weight_decay", "steps_per_epoch", "data")
-# Settings only some runs have (None in the others' results): d2l's re-run has its timing, and a
-# run whose recipe's knobs were set records them (``recipe_options``).
-OPTIONAL_SETTINGS = ("timing", "recipe_options")
+# Settings only some runs have (None in the others' results): d2l's re-run has its timing, a run
+# whose recipe's knobs were set records them (``recipe_options``), and an anytime run its budgets
+# and cooldown (lrcourse.lab.anytime).
+OPTIONAL_SETTINGS = ("timing", "recipe_options", "budgets", "decay_fraction", "decay_shape", "warmup_fraction")
 
 
 class ResultError(ValueError):

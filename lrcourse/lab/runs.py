@@ -145,11 +145,13 @@ def run_with_schedule(
     checkpoint_path: str | os.PathLike[str] | None,
     progress: bool | None,
     extra_config: dict[str, Any] | None = None,
+    train_options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """:func:`run_one` with the schedule made by ``build_schedule(optimizer, steps_per_epoch) ->
     (scheduler, cadence)`` and saved under ``name``; ``extra_config`` is merged into the config
     (after the settings above, so it may restate one, as :func:`~lrcourse.lab.d2l_rerun.run_d2l`
-    does with ``lr``)."""
+    does with ``lr``); ``train_options`` go to :func:`~lrcourse.lab.training.train` as they are
+    (``snapshots``, ``branch_from``: :mod:`lrcourse.lab.anytime`)."""
     recipe = name
     seed = check_int(seed, "seed", low=0)
     model_name = check_choice(model, "model", MODEL_NAMES)
@@ -174,7 +176,8 @@ def run_with_schedule(
     scheduler, cadence = build_schedule(opt, run_data.steps_per_epoch)
     history = train(net, opt, scheduler, run_data.train_batches, epochs, cadence=cadence,
                     val_batches=run_data.val_batches, device=device, precision=precision, config=config,
-                    checkpoint_path=checkpoint_path, resume=checkpoint_path is not None, progress=progress)
+                    checkpoint_path=checkpoint_path, resume=checkpoint_path is not None, progress=progress,
+                    **(train_options or {}))
     if not history.diverged and not all(bool(torch.isfinite(p).all()) for p in net.parameters()):
         # The last update overflowed: no later loss was there to show it, but the weights do.
         history.diverged, history.diverged_at = True, max(0, len(history.loss) - 1)
