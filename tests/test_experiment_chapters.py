@@ -37,12 +37,14 @@ def planned_runs(command):
     ``--recipes`` (or d2l's ``--runs``)."""
     planned = set()
     # each invocation, with the loop around it if there is one
-    pattern = r"(?:for seeds in ([\d ]+); do\s+)?python -m lrcourse (sweep|d2l) (.*?)(?:\n\s*done|\n(?!\s)|$)"
+    pattern = r"(?:for seeds in ([\d ]+); do\s+)?python -m lrcourse (sweep|d2l|anytime) (.*?)(?:\n\s*done|\n(?!\s)|$)"
     for loop, kind, args in re.findall(pattern, command.replace("\\\n", " "), re.S):
         seeds = max(map(int, loop.split())) if loop else int(re.search(r"--seeds (\d+)", args).group(1))
         if kind == "d2l":
             names = re.search(r"--runs (\S+)", args)
             want = list(D2L_RUNS) if names is None or names.group(1) == "all" else names.group(1).split(",")
+        elif kind == "anytime":
+            want = ["anytime"]
         else:
             recipes = re.search(r"--recipes (\S+)", args).group(1)
             want = list(RECIPES) if recipes == "all" else recipes.split(",")
@@ -63,7 +65,7 @@ def test_planned_runs_reads_every_invocation():
 @pytest.mark.parametrize("folder", SWEEPS, ids=lambda p: p.name)
 def test_every_sweep_has_its_command_results_and_summary(folder):
     command = (folder / "command.sh").read_text()
-    assert re.search(r"python -m lrcourse (sweep|d2l) ", command)
+    assert re.search(r"python -m lrcourse (sweep|d2l|anytime) ", command)
     assert re.search(rf"--out experiments/{re.escape(folder.name)}( |$)", command, re.M)
     planned = planned_runs(command)
     results = load_results(folder) if any(folder.glob("*-seed*.json")) else []
@@ -83,6 +85,12 @@ def test_every_sweep_has_its_command_results_and_summary(folder):
             if found:
                 value = found.group(1)
                 assert str(result["config"][key]) == value or float(result["config"][key]) == float(value), (flag, key)
+        for flag in ("--warmup-fraction", "--decay-fraction", "--decay-shape", "--floor", "--final-ratio"):
+            found = re.search(rf"{flag} (\S+)", command)
+            if found:  # a recipe knob: in recipe_options (sweep) or the config itself (anytime)
+                knob = flag[2:].replace("-", "_")
+                where = result["config"] if "lrcourse anytime" in command else result["config"]["recipe_options"]
+                assert str(where[knob]) == found.group(1) or float(where[knob]) == float(found.group(1)), flag
         if fashion:
             files = result["data_files"]
             assert result["config"]["data"].startswith("Fashion-MNIST train")
@@ -91,7 +99,7 @@ def test_every_sweep_has_its_command_results_and_summary(folder):
             assert "synthetic stand-in" in result["config"]["data"]
     if results:
         summary = (folder / "summary.md").read_text()
-        names = D2L_RUNS if "lrcourse d2l" in command else RECIPES
+        names = D2L_RUNS if "lrcourse d2l" in command else ("anytime",) if "lrcourse anytime" in command else RECIPES
         for recipe, st in recipe_stats(results, names).items():
             assert f"| {recipe} | {len(st.seeds)} | {st.diverged} |" in summary
 
