@@ -149,6 +149,9 @@ def test_chapter_9_tables_are_the_committed_results():
     changes = [100 * d.change for d in plain]
     assert (f"{'change at the drop (%)':<28}{100 * (0.491904 / 0.651725 - 1):13.1f}   "
             f"{statistics.fmean(changes):.1f} ({min(changes):.1f} to {max(changes):.1f})") in beside
+    train = [100 * drop_effect(r["history"]["train_loss"], epoch).change for r in drop["plain"] if r["recipe"] == "step"]
+    assert (f"{'train loss, change (%)':<28}{100 * (0.326198 / 0.404701 - 1):13.1f}   "
+            f"{statistics.fmean(train):.1f} ({min(train):.1f} to {max(train):.1f})") in beside
 
 
 CH10 = "10_schedule_shootout.ipynb"
