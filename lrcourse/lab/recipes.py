@@ -45,7 +45,7 @@ KNOB_DEFAULTS: dict[str, Any] = {
 
 def check_recipe_options(recipes: Any, options: Any) -> dict[str, Any] | None:
     """``options`` (``{knob: value}``) checked against every recipe in ``recipes``: each knob must be
-    one of :data:`KNOB_DEFAULTS` and read by every recipe (:data:`RECIPE_KNOBS`). Returns the
+    one of ``KNOB_DEFAULTS`` and read by every recipe (``RECIPE_KNOBS``). Returns the
     options with their values checked, sorted by knob, or ``None`` for none (``None`` or ``{}``),
     the form a result's config records.
 
@@ -123,19 +123,19 @@ def make_recipe(
        (``"linear"``, ``"cosine"`` or ``"1-sqrt"``) to ``floor`` × the LR over the last
        ``decay_fraction`` × T steps (``lrcourse.wsd``).
 
-    and, beyond the shoot-out's nine (:data:`EXTRA_RECIPES`):
+    and, beyond the shoot-out's nine (``EXTRA_RECIPES``):
 
     * ``warmup_linear`` -- warmup over ``warmup_fraction`` × T, then a straight line to ``floor``
       × the LR at step ``T`` (``wsd`` with no stable phase).
 
-    The knobs default to :data:`KNOB_DEFAULTS` (warmup 0.1, decay 0.2, final ratio 0.01, linear
+    The knobs default to ``KNOB_DEFAULTS`` (warmup 0.1, decay 0.2, final ratio 0.01, linear
     decay, floor 0); a warmup ramps from 0 (from ``floor`` × the LR in ``wsd`` and
     ``warmup_linear``, as transformers' ``get_wsd_schedule`` does).
 
     Raises:
         ValueError: for an unknown name (listing the valid ones), a budget shorter than one
             epoch, a knob out of range, or a knob given to a recipe that does not read it
-            (:data:`RECIPE_KNOBS`).
+            (``RECIPE_KNOBS``).
     """
     name = check_choice(name, "name", RECIPE_NAMES)
     check_optimizer(optimizer)
