@@ -74,6 +74,9 @@ def test_bad_arguments_are_refused_before_any_work(tmp_path, capsys, extra, mess
         ("wsd", ["--decay-fraction", "1.5"], "argument --decay-fraction: must be a finite number >= 0 and <= 1"),
         ("wsd", ["--warmup-fraction", "0.6", "--decay-fraction", "0.6"],
          "--warmup-fraction + --decay-fraction must be <= 1"),
+        ("constant,cosine", ["--optimizer", "adamw_schedulefree"],
+         "--optimizer adamw_schedulefree: optimizer 'adamw_schedulefree' is schedule-free: it takes the recipe "
+         "'constant' and warms up inside itself (got recipe 'cosine')"),
     ],
 )
 def test_a_recipe_knob_is_refused_where_it_would_be_ignored(tmp_path, capsys, recipes, extra, message):

@@ -416,7 +416,7 @@ def test_build_optimizer_gives_torch_s_own_update():
     assert torch.equal(ours_p, ref_p)
     sgd = recipes_module.build_optimizer("sgd", [torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.0)
     assert sgd.param_groups[0]["nesterov"] is False  # Nesterov needs momentum; 0 is plain SGD
-    with pytest.raises(ValueError, match=r"optimizer must be one of 'sgd', 'adamw' \(got optimizer='adam'\)"):
+    with pytest.raises(ValueError, match=r"optimizer must be one of 'sgd', 'adamw', 'sgd_schedulefree', 'adamw_schedulefree' \(got optimizer='adam'\)"):
         recipes_module.build_optimizer("adam", [torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.9)
 
 

@@ -9,7 +9,8 @@ import the library; the library never imports the lab, and the lab never imports
 * models -- :mod:`~lrcourse.lab.models` (``build_model(name)``);
 * one run -- :mod:`~lrcourse.lab.training` (the loop, ``train(...) -> History``, its parts in
   :mod:`~lrcourse.lab.training_run`), :mod:`~lrcourse.lab.history`, :mod:`~lrcourse.lab.history_plots`,
-  :mod:`~lrcourse.lab.divergence`, :mod:`~lrcourse.lab.checkpoint` (exact save and resume);
+  :mod:`~lrcourse.lab.divergence`, :mod:`~lrcourse.lab.checkpoint` (exact save and resume),
+  :mod:`~lrcourse.lab.schedule_free` (schedule-free optimizers in the loop);
 * experiments -- :mod:`~lrcourse.lab.recipes` (schedules at an equal budget, the optimizers),
   :mod:`~lrcourse.lab.providers` (the data of a run), :mod:`~lrcourse.lab.runs` (``run_one``),
   :mod:`~lrcourse.lab.results` (result files, tables), ``claims`` (lock files),

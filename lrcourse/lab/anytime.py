@@ -26,6 +26,7 @@ import torch
 from .._validate import check_choice, check_int, check_real
 from ..factories import wsd
 from ..schedules import WSD_DECAYS
+from .recipes import check_optimizer_recipes
 
 __all__ = ["ANYTIME_RUNS", "branch_points", "run_anytime"]
 
@@ -83,6 +84,7 @@ def run_anytime(
     removed once every branch is done; an interrupted call resumes where it stopped.
     """
     check_choice(name, "name", ANYTIME_RUNS)
+    check_optimizer_recipes(optimizer, "wsd")  # its cooldowns are schedules: not for a schedule-free optimizer
     epochs = check_int(epochs, "epochs", low=1)
     budgets = _check_budgets(budgets, epochs)
     decay_fraction = check_real(decay_fraction, "decay_fraction", low=0.0, high=1.0, low_open=True)

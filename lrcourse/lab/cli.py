@@ -32,7 +32,7 @@ from .checkpoint import ConfigMismatchError
 from .estimate import format_duration
 from .providers import CIFAR10_TRAIN_IMAGES, FASHION_MNIST_TRAIN_IMAGES, cifar_data, fashion_data, random_data
 from .recipes import (DEFAULT_WEIGHT_DECAY, EXTRA_RECIPES, KNOB_DEFAULTS, OPTIMIZERS, RECIPE_NAMES, RECIPES,
-                      check_recipe_options)
+                      check_optimizer_recipes, check_recipe_options)
 from .results import load_results, summary_table
 from .models import MODEL_INPUTS, MODEL_NAMES
 from .sweeps import SweepInterrupted, check_output_folder, sweep
@@ -174,7 +174,8 @@ def _add_run_options(add: Any) -> None:
     add("--out", default="results", action=_Once, help="folder for the result files")
     add("--lr", type=_real(0.0, low_open=True), default=0.1, action=_Once, help="peak learning rate of every recipe")
     add("--optimizer", choices=OPTIMIZERS, default="sgd", action=_Once,
-        help="sgd (Nesterov momentum) or adamw (decoupled weight decay)")
+        help="sgd (Nesterov momentum), adamw (decoupled weight decay), or their schedule-free versions "
+        "sgd_schedulefree and adamw_schedulefree (recipe constant only; they warm up over 10%% of the run)")
     add("--momentum", type=_real(0.0, 1.0, high_open=True), default=0.9, action=_Once,
         help="SGD's Nesterov momentum, or AdamW's beta1")
     add("--weight-decay", type=_real(0.0), default=None, action=_Once,
@@ -477,6 +478,10 @@ def _sweep(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     def check_knobs() -> None:
         nonlocal options
         given = {knob: getattr(args, knob) for knob in KNOB_DEFAULTS if getattr(args, knob) is not None}
+        try:
+            check_optimizer_recipes(args.optimizer, args.recipes)
+        except ValueError as error:
+            _refuse(parser, f"--optimizer {args.optimizer}: {error}")
         try:
             options = check_recipe_options(args.recipes, given)
         except ValueError as error:  # name the flags, not the knobs: --decay-fraction, not decay_fraction

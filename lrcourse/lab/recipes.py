@@ -19,9 +19,10 @@ from torch.optim import lr_scheduler
 from .._validate import check_choice, check_int, check_optimizer, check_real
 from ..factories import warmup_cosine, wsd
 from ..schedules import WSD_DECAYS
+from .schedule_free import SCHEDULE_FREE, build_schedule_free
 
 __all__ = ["DEFAULT_WEIGHT_DECAY", "EXTRA_RECIPES", "KNOB_DEFAULTS", "OPTIMIZERS", "RECIPES", "RECIPE_KNOBS", "RECIPE_NAMES",
-           "build_optimizer", "check_recipe_options", "make_recipe", "weight_decay_for"]
+           "build_optimizer", "check_optimizer_recipes", "check_recipe_options", "make_recipe", "weight_decay_for"]
 
 RECIPES: tuple[str, ...] = (
     "constant", "step", "multistep", "exponential", "cosine", "warmup_cosine", "onecycle", "plateau", "wsd",
@@ -211,10 +212,15 @@ class _AdamW(_OverflowToNaN, torch.optim.AdamW):
     """``torch.optim.AdamW``, diverging instead of raising on an LR too large for the dtype."""
 
 
-OPTIMIZERS: tuple[str, ...] = ("sgd", "adamw")
+OPTIMIZERS: tuple[str, ...] = ("sgd", "adamw", *SCHEDULE_FREE)
 # AdamW decays the weights by lr x weight_decay per step, apart from the gradient (decoupled), so
 # its usual values are ~100x SGD's coupled L2 term (Loshchilov & Hutter 2019 use 0.025-0.05 on CIFAR).
-DEFAULT_WEIGHT_DECAY: dict[str, float] = {"sgd": 5e-4, "adamw": 0.05}
+# The schedule-free optimizers decay as their namesakes do (L2 in SGD's, decoupled in AdamW's).
+DEFAULT_WEIGHT_DECAY: dict[str, float] = {"sgd": 5e-4, "adamw": 0.05, "sgd_schedulefree": 5e-4,
+                                          "adamw_schedulefree": 0.05}
+# A schedule-free optimizer warms up inside itself, over this fraction of the run (as warmup_cosine
+# and wsd do by default); its rate is otherwise constant, so it takes the recipe "constant" only.
+SCHEDULE_FREE_WARMUP = 0.1
 
 
 def weight_decay_for(optimizer: str, weight_decay: float | None = None) -> float:
@@ -223,10 +229,34 @@ def weight_decay_for(optimizer: str, weight_decay: float | None = None) -> float
     return DEFAULT_WEIGHT_DECAY[optimizer] if weight_decay is None else weight_decay
 
 
-def build_optimizer(name: str, groups: Any, lr: float, momentum: float) -> torch.optim.Optimizer:
+def check_optimizer_recipes(optimizer: str, recipes: Any) -> None:
+    """Refuse a schedule-free ``optimizer`` with any recipe but ``constant``: it replaces the schedule.
+
+    Raises:
+        ValueError: naming the optimizer and the first other recipe.
+    """
+    if optimizer not in SCHEDULE_FREE:
+        return
+    for recipe in [recipes] if isinstance(recipes, str) else recipes:
+        if recipe != "constant":
+            raise ValueError(f"optimizer {optimizer!r} is schedule-free: it takes the recipe 'constant' and warms up "
+                             f"inside itself (got recipe {recipe!r})")
+
+
+def build_optimizer(name: str, groups: Any, lr: float, momentum: float,
+                    total_steps: int | None = None) -> torch.optim.Optimizer:
     """``"sgd"``: SGD with Nesterov ``momentum`` (plain SGD at 0); ``"adamw"``: AdamW with
-    ``betas=(momentum, 0.999)``. ``groups`` carry their weight decay (:func:`lrcourse.param_groups.decay_groups`)."""
+    ``betas=(momentum, 0.999)``; ``"sgd_schedulefree"``, ``"adamw_schedulefree"``: their
+    schedule-free versions (:mod:`lrcourse.lab.schedule_free`), which need ``total_steps`` to warm
+    up over ``SCHEDULE_FREE_WARMUP`` of them. ``groups`` carry their weight decay
+    (:func:`lrcourse.param_groups.decay_groups`)."""
     name = check_choice(name, "optimizer", OPTIMIZERS)
+    if name in SCHEDULE_FREE:
+        if total_steps is None:
+            raise ValueError(f"optimizer {name!r} needs total_steps: it warms up over "
+                             f"{SCHEDULE_FREE_WARMUP:g} of the run inside itself")
+        total_steps = check_int(total_steps, "total_steps", low=1)
+        return build_schedule_free(name, groups, lr, momentum, round(SCHEDULE_FREE_WARMUP * total_steps))
     if name == "sgd":
         return _SGD(groups, lr=lr, momentum=momentum, nesterov=momentum > 0)
     return _AdamW(groups, lr=lr, betas=(momentum, 0.999))

@@ -25,7 +25,8 @@ from ..param_groups import decay_groups
 from ..rng import seed_everything
 from .models import MODEL_NAMES, build_model
 from .providers import RunData
-from .recipes import OPTIMIZERS, RECIPE_NAMES, build_optimizer, check_recipe_options, make_recipe, weight_decay_for
+from .recipes import (OPTIMIZERS, RECIPE_NAMES, build_optimizer, check_optimizer_recipes, check_recipe_options,
+                      make_recipe, weight_decay_for)
 from .results import RESULT_FORMAT
 from .training import train
 
@@ -120,6 +121,7 @@ def run_one(
     """
     recipe = check_choice(recipe, "recipe", RECIPE_NAMES)
     options = check_recipe_options(recipe, recipe_options)
+    check_optimizer_recipes(optimizer, recipe)
     return run_with_schedule(
         recipe, seed, data, lambda opt, steps: make_recipe(recipe, opt, epochs * steps, steps, **(options or {})),
         model=model, epochs=epochs, lr=lr, momentum=momentum, weight_decay=weight_decay, optimizer=optimizer,
@@ -172,7 +174,8 @@ def run_with_schedule(
     seed_everything(seed)
     net = build_model(model_name)
     # Weights decay; biases and BatchNorm scales and shifts do not (lrcourse.decay_groups).
-    opt = build_optimizer(optimizer_name, decay_groups(net, config["weight_decay"]), lr, config["momentum"])
+    opt = build_optimizer(optimizer_name, decay_groups(net, config["weight_decay"]), lr, config["momentum"],
+                          total_steps=epochs * run_data.steps_per_epoch)
     scheduler, cadence = build_schedule(opt, run_data.steps_per_epoch)
     history = train(net, opt, scheduler, run_data.train_batches, epochs, cadence=cadence,
                     val_batches=run_data.val_batches, device=device, precision=precision, config=config,

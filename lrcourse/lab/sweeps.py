@@ -38,7 +38,7 @@ from . import claims
 from .checkpoint import CheckpointError, ConfigMismatchError, atomic_write_text, read_checkpoint
 from .estimate import EVAL_COST, format_duration, seconds_per_step
 from .providers import RunData
-from .recipes import RECIPE_NAMES, check_recipe_options, weight_decay_for
+from .recipes import RECIPE_NAMES, check_optimizer_recipes, check_recipe_options, weight_decay_for
 from .results import OPTIONAL_SETTINGS, ResultError, read_result, result_path, settings_of, summary_table, write_result
 from .runs import run_one
 
@@ -221,6 +221,8 @@ def sweep(
     if (not isinstance(shard, tuple) or len(shard) != 2 or not all(isinstance(v, int) for v in shard)
             or not 1 <= shard[0] <= shard[1]):
         raise ValueError(f"shard must be a pair (k, n) of integers with 1 <= k <= n (got shard={shard!r})")
+    if runner is run_one:  # a schedule-free optimizer takes the constant recipe only: refused before any work
+        check_optimizer_recipes(run_kwargs.get("optimizer", "sgd"), recipes)
     if "recipe_options" in run_kwargs:  # checked against every recipe before any work; {} is None
         run_kwargs["recipe_options"] = check_recipe_options(recipes, run_kwargs["recipe_options"])
     out = check_output_folder(out)

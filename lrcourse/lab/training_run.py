@@ -42,6 +42,7 @@ from ..scheduler_settings import schedule_signature
 from ..steps import scaler_step
 from .checkpoint import ConfigMismatchError, load_checkpoint, save_checkpoint
 from .divergence import DivergenceMonitor
+from .schedule_free import is_schedule_free, recompute_batchnorm
 from .history import History
 
 __all__ = ["Run"]
@@ -89,6 +90,10 @@ class Run:
         self.snapshots = dict(snapshots or {})  # optimizer step -> where to save a branch point
         # The rates the scheduler set when it was built: where a branch's walk to its point starts.
         self.initial_rates = [float(group["lr"]) for group in optimizer.param_groups]
+        # Schedule-free: train() before the steps, eval() before evaluating and saving
+        # (lrcourse.lab.schedule_free says why); the epoch's batches recompute BatchNorm at x.
+        self.schedule_free = is_schedule_free(optimizer)
+        self.train_batches: Callable[[int, int], Iterable[Batch]] | None = None
         # Saves by the clock only when there is somewhere to save: otherwise no clock, no flush.
         self.timed = bool(checkpoint_every_seconds) and checkpoint_path is not None
         self.last_save = 0.0  # the clock's time at the end of the last save; set by start_clock
@@ -142,9 +147,14 @@ class Run:
             return
         extra = {"history": self.history.to_dict(), "monitor": self.monitor.state_dict(),
                  "loss_sum": self.loss_sum, "correct": self.correct, "seen": self.seen}
+        round_trip = self.schedule_free and self.optimizer.param_groups[0]["train_mode"]
+        if round_trip:
+            self.optimizer.eval()  # a schedule-free checkpoint holds x, the point to evaluate
         save_checkpoint(self.checkpoint_path if path is None else path, model=self.model, optimizer=self.optimizer,
                         scheduler=self.scheduler, scaler=self.scaler,
                         position={"epoch": next_epoch, "batch": next_batch}, config=self.config, extra=extra)
+        if round_trip:
+            self.optimizer.train()
         if self.timed and path is None:
             self.last_save = _clock()  # from the end of a save: a slow one cannot make every step save
 
@@ -226,6 +236,9 @@ class Run:
     def train_epoch(self, train_batches: Callable[[int, int], Iterable[Batch]]) -> bool:
         """One pass over the epoch's batches, from ``start_batch``; ``False`` if the run diverged."""
         self.model.train()
+        self.train_batches = train_batches
+        if self.schedule_free:
+            self.optimizer.train()  # y into the parameters: gradients are taken there
         batches = train_batches(self.epoch, self.start_batch)
         total = len(batches) if hasattr(batches, "__len__") else None  # type: ignore[arg-type]
         bar = _progress_bar(batches, self.progress, self.epoch, self.epochs, self.start_batch, total)
@@ -305,6 +318,10 @@ class Run:
         history = self.history
         history.train_loss.append(self.loss_sum.item() / self.seen)
         history.train_acc.append(self.correct.item() / self.seen)
+        if self.schedule_free:
+            self.optimizer.eval()  # x into the parameters, and BatchNorm's statistics measured there
+            if self.train_batches is not None:
+                recompute_batchnorm(self.model, self.train_batches(self.epoch, 0), device=self.device)
         if val_batches is not None:
             val_loss, val_acc = evaluate(self.model, val_batches(), loss_fn=self.loss_fn, device=self.device,
                                          precision=self.precision, channels_last=self.channels_last)
