@@ -56,10 +56,6 @@ def is_schedule_free(optimizer: torch.optim.Optimizer) -> bool:
             and all("train_mode" in group for group in optimizer.param_groups))
 
 
-def has_batchnorm(model: nn.Module) -> bool:
-    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
-
-
 @torch.no_grad()
 def recompute_batchnorm(model: nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]], *,
                         device: torch.device, max_batches: int = 50) -> int:
@@ -73,7 +69,7 @@ def recompute_batchnorm(model: nn.Module, batches: Iterable[tuple[torch.Tensor, 
     if not norms:
         return 0
     modes = {m: m.training for m in model.modules()}
-    saved = [(m.momentum, m.track_running_stats) for m in norms]
+    saved = [m.momentum for m in norms]
     model.eval()
     for m in norms:
         m.reset_running_stats()
@@ -87,7 +83,7 @@ def recompute_batchnorm(model: nn.Module, batches: Iterable[tuple[torch.Tensor, 
             model(x.to(device, non_blocking=True))
             used += 1
     finally:
-        for m, (momentum, _track) in zip(norms, saved, strict=True):
+        for m, momentum in zip(norms, saved, strict=True):
             m.momentum = momentum
         for m, training in modes.items():
             m.train(training)
