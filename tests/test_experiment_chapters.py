@@ -85,8 +85,9 @@ def test_every_sweep_has_its_command_results_and_summary(folder):
             if found:
                 value = found.group(1)
                 assert str(result["config"][key]) == value or float(result["config"][key]) == float(value), (flag, key)
+        code = "\n".join(line for line in command.splitlines() if not line.lstrip().startswith("#"))
         for flag in ("--warmup-fraction", "--decay-fraction", "--decay-shape", "--floor", "--final-ratio"):
-            found = re.search(rf"{flag} (\S+)", command)
+            found = re.search(rf"{flag} (\S+)", code)
             if found:  # a recipe knob: in recipe_options (sweep) or the config itself (anytime)
                 knob = flag[2:].replace("-", "_")
                 where = result["config"] if "lrcourse anytime" in command else result["config"]["recipe_options"]
@@ -296,3 +297,15 @@ def test_chapter_11_tables_are_the_committed_results():
             c = compare(acc[a], acc[b])
             line = next(line for line in text.splitlines() if line.startswith(f"{a} > {b} "))
             assert f"{100 * c.mean:+7.2f}{100 * c.median:+7.2f}{c.wins:>6}/{len(c.seeds)}" in line, (a, b)
+
+
+def test_a_sweep_rerun_with_knobs_equal_to_the_defaults_repeats_chapter_10_bit_for_bit():
+    """WSD with --decay-fraction 0.2 --decay-shape linear (the frontier's cooldown grid) is chapter 10's
+    wsd at the same peak: every committed seed of both must agree to the last bit."""
+    grid = {r["seed"]: r for r in load_results(EXPERIMENTS / "frontier-fmnist-wsd-linear-cd20")}
+    shootout = {r["seed"]: r for r in load_results(EXPERIMENTS / "shootout-fmnist-sgd-lr0.078") if r["recipe"] == "wsd"}
+    assert grid and set(grid) <= set(shootout)
+    for seed, result in grid.items():
+        assert result["config"]["recipe_options"] == {"decay_fraction": 0.2, "decay_shape": "linear"}
+        assert result["history"]["loss"] == shootout[seed]["history"]["loss"], seed
+        assert result["final"] == shootout[seed]["final"], seed
