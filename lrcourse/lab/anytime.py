@@ -114,6 +114,8 @@ def _train_all(name, seed, data, folder: Path, checkpoint_path, budgets, points,
 
     decay_shape = settings["decay_shape"]
     snapshot = {e: folder.with_name(f"{folder.stem}-step{s}.pt") for e, s in points.items()}
+    # each branch's own checkpoint, for an interrupted branch; none without a checkpoint path
+    own = {e: None if checkpoint_path is None else folder.with_name(f"{folder.stem}-branch{e}.pt") for e in budgets}
     stable = run_with_schedule(
         name, seed, data,
         lambda opt, steps: (wsd(opt, warmup_steps=warmup, stable_steps=total - warmup, decay_steps=0), "step"),
@@ -124,16 +126,16 @@ def _train_all(name, seed, data, folder: Path, checkpoint_path, budgets, points,
     branches = {}
     for e in budgets:
         start, length = points[e], e * steps_per_epoch - points[e]
-        own = None if checkpoint_path is None else folder.with_name(f"{folder.stem}-branch{e}.pt")
         branch = run_with_schedule(
             name, seed, data,
             lambda opt, steps, s=start, d=length: (
                 wsd(opt, warmup_steps=warmup, stable_steps=s - warmup, decay_steps=d, decay=decay_shape), "step"),
-            epochs=e, checkpoint_path=own, extra_config=settings | {"budget": e},
+            epochs=e, checkpoint_path=own[e], extra_config=settings | {"budget": e},
             train_options={"branch_from": snapshot[e]}, **common)
         branches[str(e)] = {key: branch[key] for key in ("history", "final", "diverged", "wall_time")} | {
             "cooldown_start": start, "steps": e * steps_per_epoch}
-    for path in [*snapshot.values(), *(folder.with_name(f"{folder.stem}-branch{e}.pt") for e in budgets)]:
-        path.unlink(missing_ok=True)
+    for path in [*snapshot.values(), *own.values()]:
+        if path is not None:
+            path.unlink(missing_ok=True)
     spent = total + sum(e * steps_per_epoch - points[e] for e in budgets)
     return stable | {"branches": branches, "steps_spent": spent}

@@ -126,14 +126,20 @@ class Run:
         """Load model, optimizer, scheduler, scaler, History, sums, position and RNG state."""
         state = load_checkpoint(checkpoint_path, model=self.model, optimizer=self.optimizer,
                                 scheduler=self.scheduler, scaler=self.scaler, config=self.config)
-        extra = state["extra"]
-        self.history = History.from_dict(extra["history"])
+        history = History.from_dict(state["extra"]["history"])
         groups = len(self.optimizer.param_groups)
-        if self.history.group_lrs and len(self.history.group_lrs) != groups:
+        if history.group_lrs and len(history.group_lrs) != groups:
             raise ValueError(
-                f"cannot resume: the checkpoint's History records {len(self.history.group_lrs)} param "
+                f"cannot resume: the checkpoint's History records {len(history.group_lrs)} param "
                 f"groups but the optimizer has {groups}"
             )
+        self._continue_from(state, history)
+
+    def _continue_from(self, state: Mapping[str, Any], history: History) -> None:
+        """Take over a loaded checkpoint's History, divergence monitor, running sums, data
+        position and RNG states: what a resume and a branch share."""
+        extra = state["extra"]
+        self.history = history
         self.monitor.load_state_dict(extra["monitor"])
         self.loss_sum, self.correct = extra["loss_sum"].to(self.device), extra["correct"].to(self.device)
         self.seen = extra["seen"]
@@ -175,19 +181,13 @@ class Run:
                     f"cannot branch from {snapshot}: its run was trained with {key} {trainer.get(key)!r}, "
                     f"this one has {mine[key]!r}; a branch changes the schedule after the branch point only",
                     [(f"trainer.{key}", trainer.get(key), mine[key])])
-        extra = state["extra"]
-        history = History.from_dict(extra["history"])
+        history = History.from_dict(state["extra"]["history"])
         if history.skipped_steps:  # its recorded rates no longer line up with the scheduler's steps
             raise ValueError(f"cannot branch from {snapshot}: its run skipped {history.skipped_steps} step(s) "
                              "(fp16 overflow), so its rates cannot be checked step by step")
         self._advance_scheduler(history, snapshot)
         history.config = self.history.config
-        self.history = history
-        self.monitor.load_state_dict(extra["monitor"])
-        self.loss_sum, self.correct = extra["loss_sum"].to(self.device), extra["correct"].to(self.device)
-        self.seen = extra["seen"]
-        self.epoch, self.start_batch = state["position"]["epoch"], state["position"]["batch"]
-        restore_rng_state(state["rng"])
+        self._continue_from(state, history)
 
     def _advance_scheduler(self, history: History, snapshot: str | os.PathLike[str]) -> None:
         """Step this run's scheduler to ``history.steps``, checking each rate against ``history``.
