@@ -354,3 +354,7 @@ def test_anytime_trains_a_stable_run_and_its_branches(tmp_path, capsys):
     assert sorted(result["branches"], key=int) == ["2", "3", "5"] and result["config"]["budgets"] == [2, 3, 5]
     status, _, err = run_main(capsys, args[:2] + ["3,2"] + args[3:])
     assert status == 2 and "argument --budgets: must be increasing whole numbers >= 1" in err
+    # an error found after parsing names the command it belongs to
+    grey = [("fashion-mnist" if a == "random" else a) for a in args]  # tiny is a colour net
+    status, _, err = run_main(capsys, grey)
+    assert status == 2 and err.startswith("python -m lrcourse anytime: error: ") and "lenet" in err

@@ -32,7 +32,8 @@ from .checkpoint import ConfigMismatchError
 from .estimate import format_duration
 from .providers import CIFAR10_TRAIN_IMAGES, FASHION_MNIST_TRAIN_IMAGES, cifar_data, fashion_data, random_data
 from .recipes import (DEFAULT_WEIGHT_DECAY, EXTRA_RECIPES, KNOB_DEFAULTS, OPTIMIZERS, RECIPE_NAMES, RECIPES,
-                      check_optimizer_recipes, check_recipe_options)
+                      SCHEDULE_FREE_WARMUP, check_optimizer_recipes, check_recipe_options)
+from ..schedules import WSD_DECAYS
 from .results import load_results, summary_table
 from .models import MODEL_INPUTS, MODEL_NAMES
 from .sweeps import SweepInterrupted, check_output_folder, sweep
@@ -175,7 +176,8 @@ def _add_run_options(add: Any) -> None:
     add("--lr", type=_real(0.0, low_open=True), default=0.1, action=_Once, help="peak learning rate of every recipe")
     add("--optimizer", choices=OPTIMIZERS, default="sgd", action=_Once,
         help="sgd (Nesterov momentum), adamw (decoupled weight decay), or their schedule-free versions "
-        "sgd_schedulefree and adamw_schedulefree (recipe constant only; they warm up over 10%% of the run)")
+        f"sgd_schedulefree and adamw_schedulefree (recipe constant only; they warm up over "
+        f"{100 * SCHEDULE_FREE_WARMUP:g}%% of the run)")
     add("--momentum", type=_real(0.0, 1.0, high_open=True), default=0.9, action=_Once,
         help="SGD's Nesterov momentum, or AdamW's beta1")
     add("--weight-decay", type=_real(0.0), default=None, action=_Once,
@@ -212,7 +214,7 @@ def _add_anytime(commands: Any) -> None:
     add("--budgets", type=_int_list, required=True, action=_Once, help="increasing budgets in epochs, e.g. 5,10,15")
     add("--decay-fraction", type=_real(0.0, 1.0, low_open=True), default=0.2, action=_Once,
         help="each branch's cooldown, as a fraction of its budget")
-    add("--decay-shape", choices=("linear", "cosine", "1-sqrt"), default="linear", action=_Once,
+    add("--decay-shape", choices=WSD_DECAYS, default="linear", action=_Once,
         help="the cooldown's shape")
     add("--warmup-fraction", type=_real(0.0, 1.0), default=0.1, action=_Once,
         help="the warmup, as a fraction of the longest budget (the same steps in every branch)")
@@ -250,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"warmup as a fraction of the run (warmup_cosine, warmup_linear, wsd; default {KNOB_DEFAULTS['warmup_fraction']})")
     add("--decay-fraction", type=_real(0.0, 1.0), default=None, action=_Once,
         help=f"wsd's cooldown as a fraction of the run (default {KNOB_DEFAULTS['decay_fraction']})")
-    add("--decay-shape", choices=("linear", "cosine", "1-sqrt"), default=None, action=_Once,
+    add("--decay-shape", choices=WSD_DECAYS, default=None, action=_Once,
         help="wsd's cooldown shape (default linear)")
     add("--floor", type=_real(0.0, 1.0), default=None, action=_Once,
         help="the rate a decay ends at, as a fraction of the peak (warmup_cosine, warmup_linear, wsd; default 0)")
@@ -335,8 +337,9 @@ def _check_device(text: str | None) -> None:
 
 
 def _refuse(parser: argparse.ArgumentParser, message: str) -> None:
-    """An argument error of the sweep command, found after parsing: exit 2, like argparse's own."""
-    parser.exit(2, f"{parser.prog} sweep: error: {message}\n")
+    """An argument error of a training command, found after parsing: exit 2, like argparse's own,
+    under the command's name (``main`` appends it to ``parser.prog``: ``python -m lrcourse anytime``)."""
+    parser.exit(2, f"{parser.prog}: error: {message}\n")
 
 
 def _check_sizes(parser: argparse.ArgumentParser, kind: str, val_size: int | None, train_size: int | None) -> None:
@@ -535,6 +538,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (argument errors exit with status 2)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    parser.prog = f"{parser.prog} {args.command}"  # the errors found after parsing name their command
     debug = args.debug or os.environ.get(DEBUG_VAR, "").strip() not in ("", "0")
     terminated: list[int] = []
 
