@@ -14,8 +14,9 @@ import the library; the library never imports the lab, and the lab never imports
 * experiments -- :mod:`~lrcourse.lab.recipes` (schedules at an equal budget, the optimizers),
   :mod:`~lrcourse.lab.providers` (the data of a run), :mod:`~lrcourse.lab.runs` (``run_one``),
   :mod:`~lrcourse.lab.results` (result files, tables), ``claims`` (lock files),
-  :mod:`~lrcourse.lab.paired`, :mod:`~lrcourse.lab.shootout` and :mod:`~lrcourse.lab.drop`
-  (reading the results: seed-by-seed comparisons, the order of recipes, the loss around a drop),
+  :mod:`~lrcourse.lab.paired`, :mod:`~lrcourse.lab.shootout`, :mod:`~lrcourse.lab.drop` and
+  :mod:`~lrcourse.lab.grids` (reading the results: seed-by-seed comparisons, the order of
+  recipes, the loss around a drop, the best and the largest stable setting of a grid),
   :mod:`~lrcourse.lab.sweeps` (``sweep``), ``estimate`` and
   :mod:`~lrcourse.lab.gpu_estimate` (how long it will take);
 * the command line -- ``cli`` (``python -m lrcourse sweep|summary``).

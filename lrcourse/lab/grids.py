@@ -1,0 +1,129 @@
+"""Reading a grid of sweeps: one setting per folder (a peak rate, a cooldown, a batch size), the same
+recipe and the same seeds in every folder.
+
+A grid is a mapping ``{setting: results}``, each ``results`` as
+:func:`~lrcourse.lab.results.load_results` reads one folder. The frontier chapters ask three
+questions of one:
+
+* :func:`spread` -- the mean, standard deviation and range of a setting's final accuracy over
+  its seeds;
+* :func:`best_setting` -- which setting a reader would choose, by the **validation** accuracy
+  averaged over seeds (the test split is only reported, never used to choose); a setting with a
+  diverged seed is never chosen, and the choice says whether it sits at an edge of the grid,
+  where the true best may lie outside it;
+* :func:`largest_stable` -- the largest peak of a grid of peaks below the first at which a seed
+  diverged.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Hashable
+
+__all__ = ["BestSetting", "Spread", "Stability", "best_setting", "largest_stable", "spread"]
+
+Results = Sequence[Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class Spread:
+    """A setting's final metric over its seeds: ``values`` in seed order (``seeds``)."""
+
+    seeds: tuple[int, ...]
+    values: tuple[float, ...]
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.values)
+
+    @property
+    def std(self) -> float:
+        return statistics.stdev(self.values) if len(self.values) > 1 else 0.0
+
+    @property
+    def low(self) -> float:
+        return min(self.values)
+
+    @property
+    def high(self) -> float:
+        return max(self.values)
+
+
+def _runs(results: Results, recipe: str) -> list[Mapping[str, Any]]:
+    runs = sorted((r for r in results if r["recipe"] == recipe), key=lambda r: r["seed"])
+    if not runs:
+        raise ValueError(f"no result of recipe {recipe!r} (found: {sorted({r['recipe'] for r in results})})")
+    return runs
+
+
+def spread(results: Results, recipe: str, metric: str = "test_acc") -> Spread:
+    """``recipe``'s final ``metric`` over its seeds in ``results``.
+
+    Raises:
+        ValueError: no run of ``recipe``, or a run whose final ``metric`` is not a number (a
+            diverged run: ask :func:`largest_stable` about those).
+    """
+    runs = _runs(results, recipe)
+    values = [r["final"].get(metric) if isinstance(r.get("final"), Mapping) else None for r in runs]
+    bad = [r["seed"] for r, v in zip(runs, values) if not isinstance(v, (int, float)) or math.isnan(v)]
+    if bad:
+        raise ValueError(f"{recipe}: final {metric} is not a number for seed(s) {bad}")
+    return Spread(tuple(r["seed"] for r in runs), tuple(float(v) for v in values))
+
+
+def _diverged(results: Results, recipe: str) -> list[int]:
+    return [r["seed"] for r in _runs(results, recipe) if r.get("diverged")]
+
+
+@dataclass(frozen=True)
+class BestSetting:
+    """The chosen setting, its mean validation metric, and whether it is the grid's lowest or highest."""
+
+    setting: Hashable
+    mean: float
+    at_edge: str | None  # "lowest", "highest" or None (an interior point of the grid)
+
+
+def best_setting(grid: Mapping[Hashable, Results], recipe: str, metric: str = "val_acc") -> BestSetting:
+    """The setting of ``grid`` with the highest final ``metric`` averaged over seeds, among those
+    where no seed diverged. Settings are ordered by their own order (``sorted``) to tell an edge.
+
+    Raises:
+        ValueError: an empty grid, or every setting has a diverged seed.
+    """
+    if not grid:
+        raise ValueError("grid must hold at least one setting (got an empty grid)")
+    order = sorted(grid)
+    candidates = {s: spread(grid[s], recipe, metric).mean for s in order if not _diverged(grid[s], recipe)}
+    if not candidates:
+        raise ValueError(f"every setting of the grid ({order}) has a diverged seed of {recipe!r}: none to choose")
+    best = max(candidates, key=lambda s: (candidates[s], -order.index(s)))  # a tie goes to the smaller setting
+    edge = "lowest" if best == order[0] else "highest" if best == order[-1] else None
+    return BestSetting(best, candidates[best], edge if len(order) > 1 else None)
+
+
+@dataclass(frozen=True)
+class Stability:
+    """Of a grid of peaks: the largest below the first that diverged, that first one (None if no
+    peak diverged), and how many seeds diverged at each peak."""
+
+    largest_stable: float | None
+    first_diverged: float | None
+    diverged: dict[float, int]
+
+
+def largest_stable(grid: Mapping[float, Results], recipe: str) -> Stability:
+    """Walk the peaks upwards until one where any seed diverged.
+
+    Raises:
+        ValueError: an empty grid.
+    """
+    if not grid:
+        raise ValueError("grid must hold at least one peak (got an empty grid)")
+    diverged = {peak: len(_diverged(grid[peak], recipe)) for peak in sorted(grid)}
+    first = next((peak for peak, n in diverged.items() if n), None)
+    below = [peak for peak in diverged if first is None or peak < first]
+    return Stability(below[-1] if below else None, first, diverged)
