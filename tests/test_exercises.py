@@ -670,6 +670,23 @@ def _table_crash(key="test_acc", pattern="*.json"):  # reads every file as a res
     return answer
 
 
+def _steps_spent(as_list=False):
+    def steps_spent(budgets, steps_per_epoch, cooldown):
+        anytime = budgets[-1] * steps_per_epoch + sum(round(cooldown * e * steps_per_epoch) for e in budgets)
+        pair = (anytime, sum(e * steps_per_epoch for e in budgets))
+        return list(pair) if as_list else pair
+
+    return steps_spent
+
+
+def _scaled_rate():
+    def scaled_rate(base_lr, base_batch, batch, rule):
+        ratio = batch / base_batch
+        return base_lr * (ratio if rule == "linear" else ratio**0.5)
+
+    return scaled_rate
+
+
 def _trained_at(as_array=False):
     def trained_at(schedule, built_with, epochs):
         rates, lr = [], built_with
@@ -1103,6 +1120,27 @@ CASES = [
     ("check_11_1", lambda schedule, built_with, epochs: [built_with] + [schedule(e) for e in range(epochs)], False,
      "one rate per epoch"),
     ("check_11_1", [0.3, 0.0, 0.06], False, "a function trained_at(schedule, built_with, epochs)"),
+    # ch12-steps
+    ("check_12_1", _steps_spent(), True, "each extra budget costs a cooldown"),
+    ("check_12_1", _steps_spent(as_list=True), True, "each extra budget costs a cooldown"),
+    ("check_12_1", lambda b, s, c: _steps_spent()(b, s, c)[::-1], False, "the other way round"),
+    ("check_12_1", lambda b, s, c: (_steps_spent()(b, s, c)[0], b[-1] * s), False, "every budget in full"),
+    ("check_12_1", lambda b, s, c: (b[-1] * s + sum(round(c * e * s) for e in b[:-1]), sum(e * s for e in b)), False,
+     "the longest budget needs its cooldown too"),
+    ("check_12_1", lambda b, s, c: (b[-1] * s + sum(int(c * e * s) for e in b), sum(e * s for e in b)), False,
+     "round each budget's cooldown"),
+    ("check_12_1", lambda b, s, c: (sum(e * s for e in b), sum(e * s for e in b)), False, "the stable run is paid once"),
+    ("check_12_1", (4515, 6450), False, "a function steps_spent(budgets, steps_per_epoch, cooldown)"),
+    # ch13-rules
+    ("check_13_1", _scaled_rate(), True, "Linear for SGD, square root"),
+    ("check_13_1", lambda lr, b0, b, rule: np.float32(_scaled_rate()(lr, b0, b, rule)), True,
+     "Linear for SGD, square root"),
+    ("check_13_1", lambda lr, b0, b, rule: lr * (b0 / b if rule == "linear" else (b0 / b) ** 0.5), False, "upside down"),
+    ("check_13_1", lambda lr, b0, b, rule: lr * ((b / b0) ** 0.5 if rule == "linear" else b / b0), False,
+     "the other rule's rate"),
+    ("check_13_1", lambda lr, b0, b, rule: lr, False, "must change with the batch size"),
+    ("check_13_1", lambda lr, b0, b, rule: lr * b, False, "base_lr * batch / base_batch"),
+    ("check_13_1", 0.32, False, "a function scaled_rate(base_lr, base_batch, batch, rule)"),
 ]
 
 

@@ -8,7 +8,8 @@ from lrcourse.lab.grids import best_setting, largest_stable, spread
 
 
 def run(seed, val, test, recipe="r", diverged=False):
-    return {"recipe": recipe, "seed": seed, "diverged": diverged,
+    history = {"lr": [0.1, 0.2], "diverged_at": 1 if diverged else None, "message": "loss is nan" if diverged else None}
+    return {"recipe": recipe, "seed": seed, "diverged": diverged, "history": history,
             "final": {"val_acc": val, "test_acc": test}}
 
 
@@ -29,7 +30,7 @@ def test_spread_refuses_what_it_cannot_average():
 
 def test_best_setting_chooses_by_validation_not_test():
     grid = {0.1: [run(0, 0.80, 0.99), run(1, 0.80, 0.99)],
-            0.3: [run(0, 0.90, 0.10), run(1, 0.88, 0.10)],
+            0.3: [run(0, 0.90, 0.60), run(1, 0.88, 0.60)],
             1.0: [run(0, 0.85, 0.50), run(1, 0.85, 0.50)]}
     best = best_setting(grid, "r")
     assert best.setting == 0.3 and best.mean == pytest.approx(0.89) and best.at_edge is None
@@ -37,25 +38,31 @@ def test_best_setting_chooses_by_validation_not_test():
     assert best_setting(grid, "r", metric="test_acc").at_edge == "lowest"
 
 
-def test_best_setting_skips_a_setting_with_a_diverged_seed_and_says_edge():
+def test_best_setting_skips_a_setting_with_a_failed_seed_and_says_edge():
     grid = {0.1: [run(0, 0.80, 0.8)], 0.3: [run(0, 0.95, 0.9, diverged=True)], 1.0: [run(0, 0.85, 0.8)]}
+    assert best_setting(grid | {2.0: [run(0, 0.99, 0.12)]}, "r").setting == 1.0  # ended near chance
     best = best_setting(grid, "r")
     assert best.setting == 1.0 and best.at_edge == "highest"
     assert best_setting({0.1: [run(0, 0.8, 0.8)], 0.3: [run(0, 0.8, 0.8)]}, "r").setting == 0.1  # a tie: smaller
     assert best_setting({0.1: [run(0, 0.8, 0.8)]}, "r").at_edge is None
     with pytest.raises(ValueError, match="grid must hold at least one setting"):
         best_setting({}, "r")
-    with pytest.raises(ValueError, match=r"every setting of the grid \(\[0.3\]\) has a diverged seed"):
+    with pytest.raises(ValueError, match=r"every setting of the grid \(\[0.3\]\) has a failed seed"):
         best_setting({0.3: [run(0, 0.9, 0.9, diverged=True)]}, "r")
 
 
-def test_largest_stable_stops_at_the_first_peak_where_any_seed_diverged():
+def test_largest_stable_stops_at_the_first_peak_where_any_seed_failed():
     ok, bad = run(0, 0.9, 0.9), run(1, 0.1, 0.1, diverged=True)
     grid = {0.5: [ok, bad], 0.1: [ok], 0.2: [ok], 2.0: [ok]}
     s = largest_stable(grid, "r")
-    assert (s.largest_stable, s.first_diverged) == (0.2, 0.5)
-    assert s.diverged == {0.1: 0, 0.2: 0, 0.5: 1, 2.0: 0}
-    assert largest_stable({0.1: [ok]}, "r").first_diverged is None
+    assert (s.largest_stable, s.first_failed) == (0.2, 0.5)
+    assert {peak: [(f.seed, f.reason[:8]) for f in failed] for peak, failed in s.failures.items()} == {
+        0.1: [], 0.2: [], 0.5: [(1, "diverged")], 2.0: []}
+    # a run that trained to the end near chance accuracy (dead units, no blow-up) failed too
+    collapsed = largest_stable({0.1: [ok], 0.2: [run(0, 0.1, 0.1)]}, "r")
+    assert (collapsed.largest_stable, collapsed.first_failed) == (0.1, 0.2)
+    assert collapsed.failures[0.2][0].reason.startswith("ended near chance")
+    assert largest_stable({0.1: [ok]}, "r").first_failed is None
     assert largest_stable({0.1: [ok]}, "r").largest_stable == 0.1
     assert largest_stable({0.1: [bad]}, "r").largest_stable is None
     with pytest.raises(ValueError, match="at least one peak"):

@@ -9,10 +9,14 @@ questions of one:
   its seeds;
 * :func:`best_setting` -- which setting a reader would choose, by the **validation** accuracy
   averaged over seeds (the test split is only reported, never used to choose); a setting with a
-  diverged seed is never chosen, and the choice says whether it sits at an edge of the grid,
+  failed seed is never chosen, and the choice says whether it sits at an edge of the grid,
   where the true best may lie outside it;
 * :func:`largest_stable` -- the largest peak of a grid of peaks below the first at which a seed
-  diverged.
+  failed.
+
+A run *fails* as :func:`lrcourse.lab.shootout.failed_runs` says: it diverged (the divergence
+monitor stopped it), or it trained to the end but finished near chance accuracy, a network
+whose units died early at a large rate without the loss ever blowing up.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Hashable
+
+from .shootout import Failure, failed_runs
 
 __all__ = ["BestSetting", "Spread", "Stability", "best_setting", "largest_stable", "spread"]
 
@@ -74,8 +80,8 @@ def spread(results: Results, recipe: str, metric: str = "test_acc") -> Spread:
     return Spread(tuple(r["seed"] for r in runs), tuple(float(v) for v in values))
 
 
-def _diverged(results: Results, recipe: str) -> list[int]:
-    return [r["seed"] for r in _runs(results, recipe) if r.get("diverged")]
+def _failures(results: Results, recipe: str) -> list[Failure]:
+    return failed_runs(_runs(results, recipe))
 
 
 @dataclass(frozen=True)
@@ -89,17 +95,17 @@ class BestSetting:
 
 def best_setting(grid: Mapping[Hashable, Results], recipe: str, metric: str = "val_acc") -> BestSetting:
     """The setting of ``grid`` with the highest final ``metric`` averaged over seeds, among those
-    where no seed diverged. Settings are ordered by their own order (``sorted``) to tell an edge.
+    where no seed failed. Settings are ordered by their own order (``sorted``) to tell an edge.
 
     Raises:
-        ValueError: an empty grid, or every setting has a diverged seed.
+        ValueError: an empty grid, or every setting has a failed seed.
     """
     if not grid:
         raise ValueError("grid must hold at least one setting (got an empty grid)")
     order = sorted(grid)
-    candidates = {s: spread(grid[s], recipe, metric).mean for s in order if not _diverged(grid[s], recipe)}
+    candidates = {s: spread(grid[s], recipe, metric).mean for s in order if not _failures(grid[s], recipe)}
     if not candidates:
-        raise ValueError(f"every setting of the grid ({order}) has a diverged seed of {recipe!r}: none to choose")
+        raise ValueError(f"every setting of the grid ({order}) has a failed seed of {recipe!r}: none to choose")
     best = max(candidates, key=lambda s: (candidates[s], -order.index(s)))  # a tie goes to the smaller setting
     edge = "lowest" if best == order[0] else "highest" if best == order[-1] else None
     return BestSetting(best, candidates[best], edge if len(order) > 1 else None)
@@ -107,23 +113,23 @@ def best_setting(grid: Mapping[Hashable, Results], recipe: str, metric: str = "v
 
 @dataclass(frozen=True)
 class Stability:
-    """Of a grid of peaks: the largest below the first that diverged, that first one (None if no
-    peak diverged), and how many seeds diverged at each peak."""
+    """Of a grid of peaks: the largest below the first where a seed failed, that first one (None
+    if none failed), and the failed runs at each peak, each with its reason."""
 
     largest_stable: float | None
-    first_diverged: float | None
-    diverged: dict[float, int]
+    first_failed: float | None
+    failures: dict[float, list[Failure]]
 
 
 def largest_stable(grid: Mapping[float, Results], recipe: str) -> Stability:
-    """Walk the peaks upwards until one where any seed diverged.
+    """Walk the peaks upwards until one where any seed failed.
 
     Raises:
         ValueError: an empty grid.
     """
     if not grid:
         raise ValueError("grid must hold at least one peak (got an empty grid)")
-    diverged = {peak: len(_diverged(grid[peak], recipe)) for peak in sorted(grid)}
-    first = next((peak for peak, n in diverged.items() if n), None)
-    below = [peak for peak in diverged if first is None or peak < first]
-    return Stability(below[-1] if below else None, first, diverged)
+    failures = {peak: _failures(grid[peak], recipe) for peak in sorted(grid)}
+    first = next((peak for peak, failed in failures.items() if failed), None)
+    below = [peak for peak in failures if first is None or peak < first]
+    return Stability(below[-1] if below else None, first, failures)
