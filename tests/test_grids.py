@@ -43,7 +43,13 @@ def test_best_setting_skips_a_setting_with_a_failed_seed_and_says_edge():
     assert best_setting(grid | {2.0: [run(0, 0.99, 0.12)]}, "r").setting == 1.0  # ended near chance
     best = best_setting(grid, "r")
     assert best.setting == 1.0 and best.at_edge == "highest"
-    assert best_setting({0.1: [run(0, 0.8, 0.8)], 0.3: [run(0, 0.8, 0.8)]}, "r").setting == 0.1  # a tie: smaller
+    tie = best_setting({0.1: [run(0, 0.8, 0.8)], 0.3: [run(0, 0.8, 0.8)], 0.9: [run(0, 0.7, 0.8)]}, "r")
+    assert (tie.setting, tie.ties) == (0.1, (0.3,))  # a tie: the smaller, and the tie is said
+    # equal sums in another order differ in the last bits; still a tie (schedule-free SGD's 0.7 and 2.1)
+    seeds = {0.7: (0.906, 0.9072, 0.9074), 2.1: (0.9104, 0.9042, 0.906)}
+    grid = {p: [run(i, v, 0.9) for i, v in enumerate(vals)] for p, vals in seeds.items()}
+    assert best_setting(grid, "r").ties == (2.1,)
+    assert best_setting(grid | {0.2: [run(i, 0.5, 0.9) for i in range(3)]}, "r").setting == 0.7
     assert best_setting({0.1: [run(0, 0.8, 0.8)]}, "r").at_edge is None
     with pytest.raises(ValueError, match="grid must hold at least one setting"):
         best_setting({}, "r")

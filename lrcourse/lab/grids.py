@@ -29,7 +29,7 @@ from typing import Any, Hashable
 
 from .shootout import Failure, failed_runs
 
-__all__ = ["BestSetting", "Spread", "Stability", "best_setting", "largest_stable", "spread"]
+__all__ = ["TIE", "BestSetting", "Spread", "Stability", "best_setting", "largest_stable", "spread"]
 
 Results = Sequence[Mapping[str, Any]]
 
@@ -86,11 +86,19 @@ def _failures(results: Results, recipe: str) -> list[Failure]:
 
 @dataclass(frozen=True)
 class BestSetting:
-    """The chosen setting, its mean validation metric, and whether it is the grid's lowest or highest."""
+    """The chosen setting, its mean validation metric, whether it is the grid's lowest or highest,
+    and the other settings whose mean ties with it (``TIE``): the choice among a tie is the
+    smallest setting, a convention a reader should know about."""
 
     setting: Hashable
     mean: float
     at_edge: str | None  # "lowest", "highest" or None (an interior point of the grid)
+    ties: tuple[Hashable, ...] = ()
+
+
+# Means of accuracies over the same number of seeds tie when they are equal up to the rounding
+# of floating-point sums (two sums of the same values in another order differ in the last bits).
+TIE = 1e-9
 
 
 def best_setting(grid: Mapping[Hashable, Results], recipe: str, metric: str = "val_acc") -> BestSetting:
@@ -106,9 +114,11 @@ def best_setting(grid: Mapping[Hashable, Results], recipe: str, metric: str = "v
     candidates = {s: spread(grid[s], recipe, metric).mean for s in order if not _failures(grid[s], recipe)}
     if not candidates:
         raise ValueError(f"every setting of the grid ({order}) has a failed seed of {recipe!r}: none to choose")
-    best = max(candidates, key=lambda s: (candidates[s], -order.index(s)))  # a tie goes to the smaller setting
+    top = max(candidates.values())
+    tied = [s for s in order if s in candidates and top - candidates[s] <= TIE]
+    best = tied[0]  # a tie goes to the smallest setting
     edge = "lowest" if best == order[0] else "highest" if best == order[-1] else None
-    return BestSetting(best, candidates[best], edge if len(order) > 1 else None)
+    return BestSetting(best, candidates[best], edge if len(order) > 1 else None, tuple(tied[1:]))
 
 
 @dataclass(frozen=True)
