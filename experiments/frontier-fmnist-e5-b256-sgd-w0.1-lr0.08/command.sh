@@ -1,6 +1,6 @@
 #!/bin/sh
 # The frontier chapter, what warmup buys (Kalra & Barkeshli 2024): the largest peak that trains, for
-# warmup over 0, 2, 10 and 30 % of the run and peaks 0.08 x 2^k up to 2.56 (this folder: warmup 0.1,
+# warmup over 0, 2, 10 and 30 % of the run and peaks 0.04 x 2^k up to 2.56 (from 0.02 without warmup) (this folder: warmup 0.1,
 # peak 0.08); batch 256, SGD with Nesterov momentum 0.9 and weight decay 5e-4.
 # The same runs are batch 256's of the rate and the batch size, SGD (Goyal et al. 2017's linear rule).
 # Recipe warmup_cosine (linear warmup over the given fraction of the run, then half cosine to 0).
