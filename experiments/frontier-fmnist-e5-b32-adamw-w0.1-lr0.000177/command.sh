@@ -5,10 +5,11 @@
 # warmup over 10 %.
 # Recipe warmup_cosine (linear warmup over the given fraction of the run, then half cosine to 0).
 # LeNet on real Fashion-MNIST, 5 epochs on the 55 000 training images left after holding out 5 000 for
-# validation (the 10 000 test images once at the end). 2 seeds, trained seed by seed. Run from the
+# validation (the 10 000 test images once at the end). 1 seed: this rate ended more than 2 points
+# below its batch size's best on it, so far that a second seed (seeds differ by tenths) could not change the choice. Run from the
 # repository root; run again to resume. Extra arguments are passed on.
 set -e
-for seeds in 1 2; do
+for seeds in 1; do
     python -m lrcourse sweep --data fashion-mnist --data-root data --model lenet --optimizer adamw \
         --lr 0.000177 --momentum 0.9 --batch-size 32 --epochs 5 --val-size 5000 \
         --recipes warmup_cosine --warmup-fraction 0.1 --seeds "$seeds" --threads 1 --out experiments/frontier-fmnist-e5-b32-adamw-w0.1-lr0.000177 "$@"
