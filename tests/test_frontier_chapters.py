@@ -220,9 +220,10 @@ BATCHES = (32, 64, 128, 256, 512, 1024)
 
 def batch_grid():
     rates = {"sgd": {b: [0.08 * b / 256 * 2.0**k for k in range(-2, 3)] for b in BATCHES},
-             "adamw": {b: [0.002 * math.sqrt(b / 256) * 2.0**k for k in range(-2, 3)] for b in BATCHES}}
+             "adamw": {b: [0.002 * math.sqrt(b / 256) * 2.0**k for k in range(-2, 5)] for b in BATCHES}}
     rates["sgd"][64].append(0.16)
     rates["sgd"][1024] = [0.02, 0.04] + rates["sgd"][1024]
+    rates["adamw"][512].append(0.002 * math.sqrt(2) * 32)
     return {opt: {b: {lr: e5(b, opt, 0.1, lr) for lr in rates[opt][b]} for b in BATCHES} for opt in rates}
 
 
