@@ -239,3 +239,21 @@ def test_chapter_13_batch_tables_are_the_committed_results():
                     f"{100 * spread(grid[opt][b][chosen.setting], 'warmup_cosine').mean:>10.2f}")
             row = next(row for row in text if row.startswith(line))
             assert ("(grid edge)" in row) == (chosen.at_edge is not None), (opt, b)
+
+
+def test_chapter_13_slopes_in_the_prose_are_the_committed_choices():
+    grid = batch_grid()
+    chosen = {opt: {b: best_setting(grid[opt][b], "warmup_cosine").setting for b in BATCHES} for opt in grid}
+
+    def slope(opt, batches):
+        xs = [math.log2(b) for b in batches]
+        ys = [math.log2(chosen[opt][b]) for b in batches]
+        mx, my = statistics.fmean(xs), statistics.fmean(ys)
+        return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+
+    printed = cell_text(CH13, "ch13-batch-table")
+    small, large, adamw = slope("sgd", BATCHES[:3]), slope("sgd", BATCHES[3:]), slope("adamw", BATCHES)
+    assert f"sgd, batch 32-128 {small:.2f}, 256-1024 {large:.2f}; adamw, 32-1024 {adamw:.2f}" in printed
+    prose = cell_text(CH13, "ch13-009")
+    assert f"the linear rule's slope ({small:.2f})" in prose and f"a slope of {adamw:.2f}" in prose
+    assert [chosen["sgd"][b] for b in BATCHES] == [0.02, 0.04, 0.08, 0.08, 0.08, 0.08]
