@@ -21,12 +21,12 @@ whose units died early at a large rate without the loss ever blowing up.
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Hashable
 
+from .paired import final_metric
 from .shootout import Failure, failed_runs
 
 __all__ = ["TIE", "BestSetting", "Spread", "Stability", "best_setting", "largest_stable", "spread"]
@@ -72,12 +72,8 @@ def spread(results: Results, recipe: str, metric: str = "test_acc") -> Spread:
         ValueError: no run of ``recipe``, or a run whose final ``metric`` is not a number (a
             diverged run: ask :func:`largest_stable` about those).
     """
-    runs = _runs(results, recipe)
-    values = [r["final"].get(metric) if isinstance(r.get("final"), Mapping) else None for r in runs]
-    bad = [r["seed"] for r, v in zip(runs, values) if not isinstance(v, (int, float)) or math.isnan(v)]
-    if bad:
-        raise ValueError(f"{recipe}: final {metric} is not a number for seed(s) {bad}")
-    return Spread(tuple(r["seed"] for r in runs), tuple(float(v) for v in values))
+    values = final_metric(results, recipe, metric)
+    return Spread(tuple(values), tuple(float(v) for v in values.values()))
 
 
 def _failures(results: Results, recipe: str) -> list[Failure]:
