@@ -49,6 +49,7 @@ __all__ = [
     "describe",
     "is_gone",
     "owner_tag",
+    "read_claim",
     "remove_dead_leftovers",
     "this_owner",
     "wait_for",
@@ -131,6 +132,15 @@ def _read(path: Path) -> tuple[dict[str, Any] | None, float] | None:
     except (OSError, ValueError):
         return None, mtime  # garbled, or being written this very moment
     return (record if isinstance(record, dict) else None), mtime
+
+
+def read_claim(path: str | os.PathLike[str]) -> tuple[dict[str, Any] | None, float]:
+    """The record of the lock at ``path`` and its modification time; the record is None while the
+    lock is being written (or its writer died first). ``FileNotFoundError`` if there is no lock."""
+    found = _read(Path(path))
+    if found is None:
+        raise FileNotFoundError(path)
+    return found
 
 
 class Claim:

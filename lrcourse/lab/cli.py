@@ -155,12 +155,13 @@ def _names(valid: tuple[str, ...], what: str, every: tuple[str, ...] | None = No
 _recipes = _names(RECIPE_NAMES, "recipe", every=RECIPES)
 
 
-def _add_worker_options(add: Any) -> None:
+def _add_worker_options(add: Any, shard: bool = True) -> None:
     """The options every training command shares: threads, shards, progress bars, tracebacks."""
     add("--threads", type=_int_at_least(1), default=None, action=_Once,
         help="torch CPU threads; recorded, and a run resumes only with the same count (default: torch's choice)")
-    add("--shard", type=_shard, default=(1, 1), action=_Once, metavar="K/N",
-        help="train only the K-th of N equal shares of the runs, for N workers (default: all runs)")
+    if shard:
+        add("--shard", type=_shard, default=(1, 1), action=_Once, metavar="K/N",
+            help="train only the K-th of N equal shares of the runs, for N workers (default: all runs)")
     add("--progress", action=argparse.BooleanOptionalAction, default=None,
         help="progress bars (default: on in a terminal unless $CI is set)")
     add("--debug", action="store_true", help=f"show the full traceback of an error (or set {DEBUG_VAR}=1)")
@@ -169,11 +170,17 @@ def _add_worker_options(add: Any) -> None:
 def _add_run_options(add: Any) -> None:
     """The options of a training command that sweeps recipes or budgets: seeds, data, model, optimizer."""
     add("--seeds", type=_int_at_least(1), default=3, action=_Once, help="number of seeds (0, 1, ..., N-1)")
+    add("--lr", type=_real(0.0, low_open=True), default=0.1, action=_Once, help="peak learning rate of every recipe")
+    _add_training_options(add)
+    _add_worker_options(add)
+
+
+def _add_training_options(add: Any) -> None:
+    """What every run of a training command shares: data, model, optimizer, device."""
     add("--model", choices=COLOUR_NETS + GREY_NETS, default=None, action=_Once,
         help=f"network: for CIFAR-10 and the stand-in {', '.join(COLOUR_NETS)}; for Fashion-MNIST "
         f"{', '.join(GREY_NETS)} (default: airbench, or lenet with --data fashion-mnist)")
     add("--out", default="results", action=_Once, help="folder for the result files")
-    add("--lr", type=_real(0.0, low_open=True), default=0.1, action=_Once, help="peak learning rate of every recipe")
     add("--optimizer", choices=OPTIMIZERS, default="sgd", action=_Once,
         help="sgd (Nesterov momentum), adamw (decoupled weight decay), or their schedule-free versions "
         f"sgd_schedulefree and adamw_schedulefree (recipe constant only; they warm up over "
@@ -197,7 +204,6 @@ def _add_run_options(add: Any) -> None:
         help="cuda, cuda:N, mps or cpu (default: the best available)")
     add("--precision", choices=("bf16", "fp16", "fp32"), default=None, action=_Once,
         help="default: bf16 on compute capability >= 8.0, fp16 below, fp32 on cpu/mps")
-    _add_worker_options(add)
 
 
 def _add_anytime(commands: Any) -> None:
@@ -235,7 +241,7 @@ def _int_list(text: str) -> list[int]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lrcourse", formatter_class=_HelpFormatter,
                                      description="Learning-rate schedule sweeps on CIFAR-10 (lrcourse).")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{sweep,anytime,d2l,summary}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{sweep,anytime,d2l,tune,summary}")
 
     run = commands.add_parser(
         "sweep", help="train every recipe with every seed; rerun to resume", formatter_class=_HelpFormatter,
@@ -263,6 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_anytime(commands)
 
     _add_d2l(commands)
+    _add_tune(commands)
 
     show = commands.add_parser("summary", help="print the mean ± std table of a results folder",
                                formatter_class=_HelpFormatter)
@@ -291,6 +298,96 @@ def _add_d2l(commands: Any) -> None:
         "in Debian's /usr/share/datasets/fashion-mnist, else downloaded)")
     add("--device", type=_device, default=None, action=_Once, help="cuda, cuda:N, mps or cpu (default: the best available)")
     _add_worker_options(add)
+
+
+def _add_tune(commands: Any) -> None:
+    from .tune import PRUNERS, SAMPLERS
+    from .tune_space import DEFAULT_WARMUP_RANGE, DEFAULT_WEIGHT_DECAY_RANGE, FAMILIES
+
+    tune = commands.add_parser(
+        "tune", help="search the schedule (family, peak rate, warmup) with Optuna; many workers may share one study",
+        formatter_class=_HelpFormatter,
+        description="An Optuna study over the schedule family, the peak rate (log scale), the warmup and, with "
+        "--search-weight-decay, the weight decay. Each trial reports its validation accuracy after every epoch "
+        "(the test split is never seen); when --trials trials have finished, the best is trained again over "
+        "--final-seeds seeds and its test accuracy reported once. Run the same command in more terminals, SLURM "
+        "tasks or machines (with --storage) to search faster; run it again to resume.",
+        epilog="A killed worker's trial is retried and resumes from its checkpoint in --out/.checkpoints: on "
+        "several machines, give them an --out they share.",
+    )
+    add = tune.add_argument
+    add("--trials", type=_int_at_least(1), default=30, action=_Once,
+        help="finished trials (complete or pruned) the study should have, across all workers")
+    add("--sampler", choices=SAMPLERS, default="tpe", action=_Once,
+        help="tpe (Optuna's default, seeded) or random (the baseline)")
+    add("--pruner", choices=PRUNERS, default="median", action=_Once,
+        help="median (stop a trial below the median of earlier trials at the same epoch, from half the run on), "
+        "hyperband, or none")
+    add("--seed", type=_int_at_least(0), default=0, action=_Once, help="the sampler's seed")
+    add("--trial-seed", type=_int_at_least(0), default=100, action=_Once,
+        help="the seed every trial trains with (the final runs use seeds 0, 1, ...)")
+    add("--final-seeds", type=_int_at_least(0), default=5, action=_Once,
+        help="seeds to train the best trial's settings with at the end; 0: none")
+    add("--families", type=_names(tuple(FAMILIES), "family"), default="all", action=_Once,
+        help=f"schedule families to search, or 'all': {', '.join(FAMILIES)}")
+    add("--lr-range", type=_range, default=None, action=_Once, metavar="LOW,HIGH",
+        help="the peak rate's range, searched on a log scale (default: 0.003,1 for sgd; 0.0001,0.03 for adamw)")
+    add("--warmup-range", type=_range, default=DEFAULT_WARMUP_RANGE, action=_Once, metavar="LOW,HIGH",
+        help="the warmup's range, as a fraction of the run")
+    add("--search-weight-decay", type=_range, nargs="?", const=DEFAULT_WEIGHT_DECAY_RANGE, default=None,
+        action=_Once, metavar="LOW,HIGH", help="search the weight decay too, on a log scale "
+        f"(default range when given alone: {DEFAULT_WEIGHT_DECAY_RANGE[0]:g},{DEFAULT_WEIGHT_DECAY_RANGE[1]:g})")
+    add("--epochs", type=_int_at_least(1), default=10, action=_Once, help="epochs per trial")
+    add("--storage", default=None, action=_Once,
+        help="database URL for workers on many machines: postgresql://user@host:port/db (needs psycopg2-binary), "
+        "mysql+pymysql://..., sqlite:///file.db (default: a journal file in --out, for one machine)")
+    add("--study", default="lrcourse", action=_Once, help="the study's name in the storage")
+    add("--heartbeat", type=_int_at_least(1), default=60, action=_Once,
+        help="with --storage: seconds between a trial's heartbeats; a trial is retried after two are missed")
+    _add_training_options(add)
+    tune.set_defaults(batch_size=256)
+    _add_worker_options(add, shard=False)
+
+
+def _range(text: str) -> tuple[float, float]:
+    from .tune_space import parse_range
+
+    try:
+        return parse_range(text, "the range")
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error).replace("the range must be", "must be")) from None
+
+
+def _tune(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .tune import tune
+    from .tune_space import DEFAULT_LR_RANGE, SearchSpace
+
+    args.shard, args.seeds = (1, 1), 1
+    if args.optimizer not in DEFAULT_LR_RANGE:
+        _refuse(parser, f"argument --optimizer: tune searches the rate of {' or '.join(DEFAULT_LR_RANGE)} "
+                     f"(got {args.optimizer}; a schedule-free optimizer has no schedule to search)")
+    try:
+        space = SearchSpace(families=tuple(args.families), lr=args.lr_range or DEFAULT_LR_RANGE[args.optimizer],
+                            warmup=tuple(args.warmup_range), weight_decay=args.search_weight_decay)
+    except ValueError as error:
+        message = str(error)
+        for name, flag in (("weight_decay", "--search-weight-decay"), ("warmup", "--warmup-range"),
+                           ("lr", "--lr-range")):
+            message = message.replace(f"{name} must", f"{flag} must").replace(f"{name}=", f"{flag} ")
+        _refuse(parser, message)
+    if args.search_weight_decay and args.weight_decay is not None:
+        _refuse(parser, "argument --weight-decay: not with --search-weight-decay, which searches it")
+    kind, model, data, _ = _prepare(args, parser)
+    report = tune(args.out, data, n_trials=args.trials, space=space, model=model, optimizer=args.optimizer,
+                  epochs=args.epochs, momentum=args.momentum, weight_decay=args.weight_decay, sampler=args.sampler,
+                  pruner=args.pruner, seed=args.seed, trial_seed=args.trial_seed, final_seeds=args.final_seeds,
+                  storage=args.storage, study_name=args.study, heartbeat=args.heartbeat, device=args.device,
+                  precision=args.precision, progress=args.progress)
+    print((Path(args.out) / "summary.md").read_text(), end="")
+    print(f"Summary written to {Path(args.out) / 'summary.md'}")
+    if report.best is None:
+        print("No trial completed (every one was pruned or diverged); widen --lr-range or use --pruner none")
+    return 0
 
 
 def _d2l(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -399,7 +496,9 @@ def _expected() -> tuple[type[BaseException], ...]:
     from .data import DataFileError, DataUnavailableError
     from .data.fashion_mnist import FashionMNISTError
 
-    return CliError, ConfigMismatchError, DataFileError, DataUnavailableError, FashionMNISTError, OSError
+    from .tune_study import TuneError
+
+    return CliError, ConfigMismatchError, DataFileError, DataUnavailableError, FashionMNISTError, TuneError, OSError
 
 
 # ----------------------------------------------------------------------------------------------
@@ -527,6 +626,9 @@ def _anytime(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 def _interrupted(stop: BaseException, args: argparse.Namespace) -> str:
     out = Path(getattr(args, "out", "."))
+    if args.command == "tune" and not isinstance(stop, SweepInterrupted):
+        return ("Interrupted; the trial in progress is queued again and resumes from its last epoch checkpoint "
+                "when the same command runs again.")
     if isinstance(stop, SweepInterrupted) and stop.run:
         kept = (f"it resumes from its last epoch checkpoint, {stop.checkpoint}" if stop.checkpoint
                 else "it had not finished an epoch, so it starts over")
@@ -548,7 +650,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     previous = signal.signal(signal.SIGTERM, on_sigterm) if _main_thread() else None
     try:
-        command = {"summary": _summary, "d2l": _d2l, "sweep": _sweep, "anytime": _anytime}[args.command]
+        command = {"summary": _summary, "d2l": _d2l, "sweep": _sweep, "anytime": _anytime, "tune": _tune}[args.command]
         return command(args, parser)
     except KeyboardInterrupt as stop:
         if debug:

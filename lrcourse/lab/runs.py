@@ -148,12 +148,15 @@ def run_with_schedule(
     progress: bool | None,
     extra_config: dict[str, Any] | None = None,
     train_options: dict[str, Any] | None = None,
+    test: bool = True,
 ) -> dict[str, Any]:
     """:func:`run_one` with the schedule made by ``build_schedule(optimizer, steps_per_epoch) ->
     (scheduler, cadence)`` and saved under ``name``; ``extra_config`` is merged into the config
     (after the settings above, so it may restate one, as :func:`~lrcourse.lab.d2l_rerun.run_d2l`
     does with ``lr``); ``train_options`` go to :func:`~lrcourse.lab.training.train` as they are
-    (``snapshots``, ``branch_from``: :mod:`lrcourse.lab.anytime`)."""
+    (``snapshots``, ``branch_from``: :mod:`lrcourse.lab.anytime`; ``epoch_end``:
+    :mod:`lrcourse.lab.tune`). ``test=False`` never evaluates the test split (``final`` holds
+    ``None`` for it): a search chooses on the validation split and must not see the test."""
     recipe = name
     seed = check_int(seed, "seed", low=0)
     model_name = check_choice(model, "model", MODEL_NAMES)
@@ -185,13 +188,17 @@ def run_with_schedule(
         # The last update overflowed: no later loss was there to show it, but the weights do.
         history.diverged, history.diverged_at = True, max(0, len(history.loss) - 1)
         history.message = f"diverged at step {history.diverged_at}: the weights are no longer finite"
-    test_loss, test_acc = evaluate(net, run_data.test_batches(), device=device, precision=precision,
-                                   channels_last=device.type == "cuda")
+    test_loss: float | None = None
+    test_acc: float | None = None
+    if test:
+        test_loss, test_acc = evaluate(net, run_data.test_batches(), device=device, precision=precision,
+                                       channels_last=device.type == "cuda")
     history_dict = history.to_dict()
     final = {
         "val_loss": history_dict["val_loss"][-1] if history.val_loss else None,
         "val_acc": history_dict["val_acc"][-1] if history.val_acc else None,
-        "test_loss": test_loss if math.isfinite(test_loss) else str(test_loss), "test_acc": test_acc,
+        "test_loss": test_loss if test_loss is None or math.isfinite(test_loss) else str(test_loss),
+        "test_acc": test_acc,
     }
     commit, dirty = _git_state()
     return {

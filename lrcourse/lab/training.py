@@ -148,6 +148,7 @@ def train(
     progress: bool | None = None,
     snapshots: Mapping[int, str | os.PathLike[str]] | None = None,
     branch_from: str | os.PathLike[str] | None = None,
+    epoch_end: Callable[[History], None] | None = None,
 ) -> History:
     """Train ``model`` for ``epochs`` epochs; return its :class:`~lrcourse.lab.history.History`.
 
@@ -204,6 +205,10 @@ def train(
             a branch equals, bit for bit, a run trained straight through with its schedule.
             Needs ``cadence="step"``. With ``resume=True`` and ``checkpoint_path`` on disk, the
             run resumes from its own checkpoint instead (an interrupted branch).
+        epoch_end: ``epoch_end(history)``, called after each epoch's validation and save, with
+            the History so far (a resumed run's earlier epochs included). It may raise to stop
+            the run there, which then resumes from that epoch's checkpoint: a search's pruner
+            reads the validation accuracy here (:mod:`lrcourse.lab.tune`).
 
     Returns:
         The :class:`~lrcourse.lab.history.History`; a diverged run is returned too, with ``diverged=True``.
@@ -245,6 +250,8 @@ def train(
         if not Path(branch_from).is_file():
             raise FileNotFoundError(f"branch_from: no snapshot at {branch_from}")
     progress = _auto_progress() if progress is None else check_bool(progress, "progress")
+    if epoch_end is not None and not callable(epoch_end):
+        raise TypeError(f"epoch_end must be a callable epoch_end(history) or None (got {type(epoch_end).__name__})")
     loss_fn = nn.CrossEntropyLoss() if loss_fn is None else loss_fn
 
     # -- the loop: see lrcourse.lab.training_run for each part -------------------------------------
@@ -263,4 +270,6 @@ def train(
         if not run.train_epoch(train_batches):  # one pass over the batches, a step per batch
             break  # diverged
         run.end_epoch(val_batches)  # statistics, validation, epoch-level scheduler step, save
+        if epoch_end is not None:
+            epoch_end(run.history)
     return run.finish()
