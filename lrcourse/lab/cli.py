@@ -339,7 +339,7 @@ def _add_tune(commands: Any) -> None:
         f"(default range when given alone: {DEFAULT_WEIGHT_DECAY_RANGE[0]:g},{DEFAULT_WEIGHT_DECAY_RANGE[1]:g})")
     add("--epochs", type=_int_at_least(1), default=10, action=_Once, help="epochs per trial")
     add("--storage", default=None, action=_Once,
-        help="database URL for workers on many machines: postgresql://user@host:port/db (needs psycopg2-binary), "
+        help="database URL for workers on many machines: postgresql://user@host:port/db (needs psycopg[binary]), "
         "mysql+pymysql://..., sqlite:///file.db (default: a journal file in --out, for one machine)")
     add("--study", default="lrcourse", action=_Once, help="the study's name in the storage")
     add("--heartbeat", type=_int_at_least(1), default=60, action=_Once,

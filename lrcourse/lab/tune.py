@@ -65,11 +65,46 @@ class TuneReport:
 
 
 def _sampler(name: str, seed: int) -> Any:
+    """The study's sampler, seeded per trial (:class:`_SeededPerTrial`)."""
     import optuna
 
-    if name == "tpe":
-        return optuna.samplers.TPESampler(seed=seed)
-    return optuna.samplers.RandomSampler(seed=seed)
+    def make(trial_seed: int) -> Any:
+        if name == "tpe":
+            return optuna.samplers.TPESampler(seed=trial_seed)
+        return optuna.samplers.RandomSampler(seed=trial_seed)
+
+    class _SeededPerTrial(optuna.samplers.BaseSampler):
+        """Samples trial ``n`` with a sampler seeded by ``(seed, n)``, whichever worker runs it.
+
+        One seeded sampler per worker would give every worker the same random draws: three workers
+        would train each of TPE's random start-up trials three times. Seeded by the trial's number,
+        the draws differ between trials, and a study run by one worker is the same every time;
+        TPE reads the trials so far from the storage, so nothing else is lost by starting afresh.
+        """
+
+        def __init__(self) -> None:
+            self._inner = make(seed)
+
+        def before_trial(self, study: Any, trial: Any) -> None:
+            self._inner = make(seed * 1_000_003 + trial.number)
+            self._inner.before_trial(study, trial)
+
+        def infer_relative_search_space(self, study: Any, trial: Any) -> Any:
+            return self._inner.infer_relative_search_space(study, trial)
+
+        def sample_relative(self, study: Any, trial: Any, search_space: Any) -> Any:
+            return self._inner.sample_relative(study, trial, search_space)
+
+        def sample_independent(self, study: Any, trial: Any, param_name: str, param_distribution: Any) -> Any:
+            return self._inner.sample_independent(study, trial, param_name, param_distribution)
+
+        def after_trial(self, study: Any, trial: Any, state: Any, values: Any) -> None:
+            self._inner.after_trial(study, trial, state, values)
+
+        def reseed_rng(self) -> None:
+            self._inner.reseed_rng()
+
+    return _SeededPerTrial()
 
 
 def _pruner(name: str, epochs: int) -> Any:
@@ -204,6 +239,8 @@ class _TrialRunner:
                 trial.set_user_attr("surplus", True)
                 raise _OverBudget(f"the study has its {self.n_trials} trials")
             held = claims.claim(trial_lock(self.out, trial.number), {"trial": trial.number}) if self.local else None
+        owner = claims.this_owner()
+        trial.set_user_attr("worker", {"host": owner["host"], "pid": owner["pid"]})  # who trains it, for people
         own = slot(frozen)
         ckpt = self.out / ".checkpoints" / f"trial-{own:04d}.pt"
         start = self._resumes_at(ckpt, trial, own)

@@ -109,7 +109,8 @@ def open_storage(url: str | None, out: Path, *, heartbeat: int = 60) -> Any:
                 # a dropped connection (a database restart) is noticed before use, not mid-trial
                 engine_kwargs={"pool_pre_ping": True} if not url.startswith("sqlite") else None)
     except ModuleNotFoundError as error:
-        driver = {"psycopg2": "psycopg2-binary", "pymysql": "PyMySQL", "MySQLdb": "mysqlclient"}.get(
+        driver = {"psycopg": "'psycopg[binary]'", "psycopg2": "psycopg2-binary", "pymysql": "PyMySQL",
+                  "MySQLdb": "mysqlclient"}.get(
             error.name or "", error.name)
         raise TuneError(f"--storage {shown}: the database driver {error.name} is not installed: "
                         f"pip install {driver}") from None
