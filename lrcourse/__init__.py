@@ -49,7 +49,7 @@ from .schedulers import (
 )
 from .steps import epochs_to_steps, scaler_step, steps_per_epoch, steps_to_epochs
 
-__version__ = "0.5.0"
+__version__ = "0.6.0"
 
 __all__ = [
     "__version__",

@@ -363,6 +363,10 @@ def _tune(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .tune_space import DEFAULT_LR_RANGE, SearchSpace
 
     args.shard, args.seeds = (1, 1), 1
+    try:
+        import optuna  # noqa: F401
+    except ModuleNotFoundError:
+        raise CliError("tune searches with Optuna, which is not installed: pip install 'lrcourse[tune]'") from None
     if args.optimizer not in DEFAULT_LR_RANGE:
         _refuse(parser, f"argument --optimizer: tune searches the rate of {' or '.join(DEFAULT_LR_RANGE)} "
                      f"(got {args.optimizer}; a schedule-free optimizer has no schedule to search)")

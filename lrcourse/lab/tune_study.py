@@ -108,11 +108,12 @@ def open_storage(url: str | None, out: Path, *, heartbeat: int = 60) -> Any:
                     max_retry=MAX_RETRIES),
                 # a dropped connection (a database restart) is noticed before use, not mid-trial
                 engine_kwargs={"pool_pre_ping": True} if not url.startswith("sqlite") else None)
-    except ModuleNotFoundError as error:
+    except ImportError as error:  # Optuna wraps the driver's ModuleNotFoundError in an ImportError
+        missing = error if isinstance(error, ModuleNotFoundError) else error.__cause__
+        name = getattr(missing, "name", None) or "for this URL"
         driver = {"psycopg": "'psycopg[binary]'", "psycopg2": "psycopg2-binary", "pymysql": "PyMySQL",
-                  "MySQLdb": "mysqlclient"}.get(
-            error.name or "", error.name)
-        raise TuneError(f"--storage {shown}: the database driver {error.name} is not installed: "
+                  "MySQLdb": "mysqlclient"}.get(name, name)
+        raise TuneError(f"--storage {shown}: the database driver {name} is not installed: "
                         f"pip install {driver}") from None
     except sqlalchemy.exc.ArgumentError as error:
         raise TuneError(f"--storage {shown}: not a database URL ({_first_line(error)})") from None
