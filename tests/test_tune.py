@@ -200,7 +200,7 @@ def test_a_search_never_evaluates_the_test_split_and_retrains_the_best(tmp_path,
     assert [p.name for p in report.final] == [f"{recipe}-seed{s}.json" for s in (0, 1)]
     summary = (tmp_path / "s" / "summary.md").read_text()
     assert "Finished trials: 4 of 4 (0 pruned); epochs trained: 8 of 8" in summary
-    assert "Final runs: 2 seeds, test acc" in summary
+    assert "Final runs: 2 seed(s), test acc" in summary
 
 
 def _cli(*args):

@@ -208,6 +208,10 @@ def tune(
                       weight_decay=chosen.weight_decay if space.weight_decay else weight_decay,
                       device=device, precision=precision, estimate=False)
     write_summary(out, study, n_trials)
+    from .tune_plots import save_plots
+
+    for path in save_plots(out, study):
+        log(f"Plot written to {path}")
     return TuneReport(study=study, budget=state, best=best, final=final)
 
 
@@ -385,6 +389,6 @@ def write_summary(out: Path, study: Any, n_trials: int) -> Path:
     if finals:
         tests = [100 * json.loads(p.read_text())["final"]["test_acc"] for p in finals]
         spread = f" ± {statistics.stdev(tests):.2f}" if len(tests) > 1 else ""
-        lines.append(f"Final runs: {len(tests)} seeds, test acc {statistics.fmean(tests):.2f}{spread} % "
+        lines.append(f"Final runs: {len(tests)} seed(s), test acc {statistics.fmean(tests):.2f}{spread} % "
                      f"(min {min(tests):.2f}, max {max(tests):.2f})")
     return atomic_write_text(out / "summary.md", "\n".join(lines) + "\n")
