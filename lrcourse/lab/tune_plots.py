@@ -30,8 +30,10 @@ def _quiet() -> Iterator[None]:
     # gives the reader's style back afterwards.
     with plt.rc_context(), warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # the plots are "experimental"
-        # PED-ANOVA says so when too few trials separate the best from the rest; the plot shows it.
+        # PED-ANOVA says so when too few trials separate the best from the rest, or fall in one
+        # part of a parameter's range; the module docstring says what that means for the plot.
         warnings.filterwarnings("ignore", message="Target and region quantiles", category=UserWarning)
+        warnings.filterwarnings("ignore", message="Some regimes for parameter", category=UserWarning)
         yield
 
 
