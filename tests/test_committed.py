@@ -25,10 +25,11 @@ def test_the_manifest_lists_every_committed_file_with_its_md5(tmp_path):
     copy = tmp_path / "experiments"
     for key in listed:
         (copy / key).parent.mkdir(parents=True, exist_ok=True)
-    for path in (ROOT / "experiments").glob("*/*"):
-        if path.is_file() and not path.name.startswith("."):
-            (copy / path.parent.name).mkdir(exist_ok=True)
-            (copy / path.parent.name / path.name).write_bytes(path.read_bytes())
+    for path in (ROOT / "experiments").glob("*/**/*"):
+        relative = path.relative_to(ROOT / "experiments")
+        if path.is_file() and not any(part.startswith(".") for part in relative.parts):
+            (copy / relative).parent.mkdir(parents=True, exist_ok=True)
+            (copy / relative).write_bytes(path.read_bytes())
     assert write_manifest(copy) == listed, "experiments/MANIFEST.json is out of date: python scripts/write_manifest.py"
 
 
@@ -40,6 +41,12 @@ def _experiments(tmp_path):
     (folder / "sweep-b").mkdir()
     (folder / "sweep-b" / "summary.md").write_text("| recipe |\n")
     (folder / "sweep-b" / ".checkpoints").mkdir()
+    (folder / "sweep-b" / ".checkpoints" / "trial-0000.json").write_text("{}\n")
+    (folder / "search").mkdir()
+    (folder / "search" / "study.journal").write_text('{"op_code": 0}\n')
+    (folder / "search" / "trials").mkdir()
+    (folder / "search" / "trials" / "trial-0000.json").write_text('{"trial": 0}\n')
+    (folder / "search" / "history.png").write_bytes(b"\x89PNG")
     write_manifest(folder)
     return folder
 
@@ -94,7 +101,7 @@ def test_in_a_checkout_the_folder_is_read_in_place(tmp_path):
     folder = _experiments(tmp_path)
     assert find_experiments(folder / "sweep-a") == folder
     assert committed_results("sweep-a", start=folder.parent) == folder / "sweep-a"
-    with pytest.raises(CommittedResultsError, match=r"^'sweep-c' is not a committed sweep; valid: sweep-a, sweep-b$"):
+    with pytest.raises(CommittedResultsError, match=r"^'sweep-c' is not a committed sweep; valid: search, sweep-a, sweep-b$"):
         committed_results("sweep-c", start=folder.parent)
 
 
@@ -112,6 +119,13 @@ def test_elsewhere_it_is_downloaded_once_and_checked(server, tmp_path, monkeypat
     assert len(server.hits) == hits  # the second time, nothing is fetched
 
 
+def test_a_search_comes_with_its_study_and_its_subfolders_but_not_its_pictures(server, tmp_path, monkeypatch):
+    monkeypatch.setattr("lrcourse.lab.committed.find_experiments", lambda start=None: None)
+    got = committed_results("search", root=tmp_path / "data", url=f"{server.base}/experiments")
+    assert sorted(p.relative_to(got).as_posix() for p in got.rglob("*") if p.is_file()) == [
+        ".complete", "study.journal", "trials/trial-0000.json"]
+
+
 def test_a_file_that_does_not_match_the_manifest_leaves_nothing(server, tmp_path, monkeypatch):
     monkeypatch.setattr("lrcourse.lab.committed.find_experiments", lambda start=None: None)
     with pytest.raises(CommittedResultsError, match=r"could not download sweep-a/constant-seed0.json from .*nothing was kept"):
@@ -121,7 +135,7 @@ def test_a_file_that_does_not_match_the_manifest_leaves_nothing(server, tmp_path
 
 def test_an_unknown_sweep_or_an_unreachable_server_is_one_clear_error(server, tmp_path, monkeypatch):
     monkeypatch.setattr("lrcourse.lab.committed.find_experiments", lambda start=None: None)
-    with pytest.raises(CommittedResultsError, match=r"'nope' is not a committed sweep of release .*; valid: sweep-a, sweep-b$"):
+    with pytest.raises(CommittedResultsError, match=r"'nope' is not a committed sweep of release .*; valid: search, sweep-a, sweep-b$"):
         committed_results("nope", root=tmp_path / "data", url=f"{server.base}/experiments")
     with pytest.raises(CommittedResultsError, match=r"^could not download http://127.0.0.1:9/x/MANIFEST.json \(.*\); "
                                                     r"nothing was kept"):

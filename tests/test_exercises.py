@@ -687,6 +687,17 @@ def _scaled_rate():
     return scaled_rate
 
 
+def _near_edge(log10=False):
+    def near_edge(value, low, high, share):
+        log = math.log10 if log10 else math.log
+        where = (log(value) - log(low)) / (log(high) - log(low))
+        if where < share:
+            return "low"
+        return "high" if where > 1 - share else None
+
+    return near_edge
+
+
 def _trained_at(as_array=False):
     def trained_at(schedule, built_with, epochs):
         rates, lr = [], built_with
@@ -1141,6 +1152,17 @@ CASES = [
     ("check_13_1", lambda lr, b0, b, rule: lr, False, "must change with the batch size"),
     ("check_13_1", lambda lr, b0, b, rule: lr * b, False, "base_lr * batch / base_batch"),
     ("check_13_1", 0.32, False, "a function scaled_rate(base_lr, base_batch, batch, rule)"),
+    # ch14-edge
+    ("check_14_1", _near_edge(), True, "widen the range and search again"),
+    ("check_14_1", _near_edge(log10=True), True, "widen the range and search again"),
+    ("check_14_1", lambda v, lo, hi, s: "low" if (v - lo) / (hi - lo) < s else "high" if (v - lo) / (hi - lo) > 1 - s
+     else None, False, "searched on a log scale"),
+    ("check_14_1", lambda v, lo, hi, s: {"low": "high", "high": "low", None: None}[_near_edge()(v, lo, hi, s)], False,
+     "the wrong end"),
+    ("check_14_1", lambda v, lo, hi, s: None, False, "the lowest and the highest share"),
+    ("check_14_1", lambda v, lo, hi, s: "edge" if _near_edge()(v, lo, hi, s) else None, False,
+     "a function near_edge(value, low, high, share)"),
+    ("check_14_1", "low", False, "a function near_edge(value, low, high, share)"),
 ]
 
 

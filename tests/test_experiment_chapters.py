@@ -16,7 +16,10 @@ from lrcourse.lab.results import recipe_stats
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENTS = ROOT / "experiments"
-SWEEPS = sorted(p for p in EXPERIMENTS.iterdir() if p.is_dir()) if EXPERIMENTS.is_dir() else []
+FOLDERS = sorted(p for p in EXPERIMENTS.iterdir() if p.is_dir()) if EXPERIMENTS.is_dir() else []
+# A search (python -m lrcourse tune) is checked by tests/test_search_chapter.py; the rest are sweeps.
+SEARCHES = [p for p in FOLDERS if "python -m lrcourse tune " in (p / "command.sh").read_text()]
+SWEEPS = [p for p in FOLDERS if p not in SEARCHES]
 
 
 def cell_text(chapter, cell_id):

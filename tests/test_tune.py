@@ -228,3 +228,47 @@ def test_bad_arguments_are_refused_before_any_work(tmp_path, capsys, args, words
     assert stop.value.code == 2
     assert words in capsys.readouterr().err
     assert not (tmp_path / "s" / "study.journal").exists()
+
+
+# -- reading finished searches (lrcourse.lab.studies) ----------------------------------------------
+
+
+def _study(trials, epochs=4):
+    study = optuna.create_study(direction="maximize")
+    study.set_user_attr("lrcourse_settings", {"epochs": epochs})
+    dist = optuna.distributions.FloatDistribution(0.001, 1.0, log=True)
+    for lr, state, curve in trials:
+        study.add_trial(optuna.trial.create_trial(
+            state=state, value=curve[-1] if state == TrialState.COMPLETE else None,
+            params={"family": "cosine", "lr": lr, "warmup_fraction": 0.1},
+            distributions={"family": optuna.distributions.CategoricalDistribution(list(FAMILIES)), "lr": dist,
+                           "warmup_fraction": optuna.distributions.FloatDistribution(0.0, 0.3)},
+            intermediate_values=dict(enumerate(curve, start=1))))
+    return study
+
+
+FULL = [(0.01, TrialState.COMPLETE, [0.5, 0.6, 0.7, 0.80]), (0.1, TrialState.COMPLETE, [0.4, 0.5, 0.8, 0.90]),
+        (0.3, TrialState.COMPLETE, [0.6, 0.7, 0.7, 0.75]), (0.03, TrialState.COMPLETE, [0.3, 0.4, 0.6, 0.85])]
+
+
+def test_search_cost_counts_the_epochs_each_finished_trial_trained():
+    from lrcourse.lab.studies import search_cost
+
+    pruned = _study([FULL[0], (0.1, TrialState.PRUNED, [0.4, 0.5]), FULL[2], (0.03, TrialState.PRUNED, [0.3, 0.4])])
+    cost = search_cost(pruned)
+    assert (cost.trials, cost.pruned, cost.epochs, cost.full) == (4, 2, 12, 16)
+    assert cost.saved == 0.25
+
+
+def test_the_pruning_audit_names_what_the_pruner_stopped_and_would_have_lost():
+    from lrcourse.lab.studies import pruning_audit
+
+    pruned = _study([FULL[0], (0.1, TrialState.PRUNED, [0.4, 0.5]), FULL[2], (0.03, TrialState.PRUNED, [0.3, 0.4])])
+    audit = pruning_audit(pruned, _study(FULL), epoch=2)
+    assert audit.pruned == {1: 2, 3: 2}
+    assert audit.best == 1 and audit.best_pruned
+    assert audit.lost == [1, 3]  # both would have beaten the pruned search's best, 0.80
+    # after epoch 2 the order is 2, 0, 1, 3; at the end 1, 3, 0, 2: 1 of 6 pairs agree
+    assert audit.tau == pytest.approx((1 - 5) / 6)
+    with pytest.raises(ValueError, match="did not sample the same settings"):
+        pruning_audit(pruned, _study(FULL[::-1]), epoch=2)

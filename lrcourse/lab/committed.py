@@ -59,17 +59,29 @@ def _md5(path: Path) -> str:
     return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
 
 
-def write_manifest(experiments: str | os.PathLike[str]) -> dict[str, str]:
-    """Write ``experiments/MANIFEST.json``: every committed file of every sweep folder and its MD5.
+#: What a chapter reads from a results folder: results, commands, summaries, and a search's study.
+LISTED_SUFFIXES = (".json", ".sh", ".md", ".journal")
 
-    Only what a chapter reads is listed: result files, ``command.sh`` and ``summary.md`` (never
+
+def _listed(folder: Path) -> list[Path]:
+    """The files of one results folder a chapter may read, its subfolders' included (a search's
+    ``trials/`` and ``final/``); never checkpoints, locks or temporary files (hidden names)."""
+    return sorted(path for path in folder.rglob("*")
+                  if path.is_file() and path.suffix in LISTED_SUFFIXES
+                  and not any(part.startswith(".") for part in path.relative_to(folder).parts))
+
+
+def write_manifest(experiments: str | os.PathLike[str]) -> dict[str, str]:
+    """Write ``experiments/MANIFEST.json``: every committed file of every results folder and its MD5.
+
+    Only what a chapter reads is listed (:data:`LISTED_SUFFIXES`, in the folder or below it; never
     checkpoints, locks or temporary files). Returns the ``{"folder/file": md5}`` written.
     """
     experiments = Path(experiments)
     files = {
-        f"{path.parent.name}/{path.name}": _md5(path)
-        for path in sorted(experiments.glob("*/*"))
-        if path.is_file() and not path.name.startswith(".") and path.suffix in (".json", ".sh", ".md")
+        f"{folder.name}/{path.relative_to(folder).as_posix()}": _md5(path)
+        for folder in sorted(p for p in experiments.iterdir() if p.is_dir() and not p.name.startswith("."))
+        for path in _listed(folder)
     }
     text = json.dumps({"format": MANIFEST_FORMAT, "files": files}, indent=1, sort_keys=True) + "\n"
     (experiments / MANIFEST).write_text(text, encoding="utf-8")
@@ -116,8 +128,9 @@ def committed_results(name: str, *, root: str | os.PathLike[str] = "data", url: 
 def _fetch(url: str, folder: Path, filename: str, md5: str | None) -> None:
     from torchvision.datasets.utils import download_url
 
+    where = folder / filename  # a search's trials/ and final/ are subfolders
     with contextlib.redirect_stdout(io.StringIO()):  # torchvision's own chatter
-        download_url(url, str(folder), filename, md5=md5)
+        download_url(url, str(where.parent), where.name, md5=md5)
 
 
 def _download(name: str, target: Path, url: str, timeout: float) -> Path:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from . import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09, ch10, ch11, ch12, ch13
+from . import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09, ch10, ch11, ch12, ch13, ch14
 from ._common import NOT_ATTEMPTED
 from .ch01 import check_01_1, check_01_2, check_01_3, check_01_4
 from .ch02 import check_02_2, check_02_3, check_02_4
@@ -38,6 +38,7 @@ from .ch10 import check_10_1, check_10_2
 from .ch11 import check_11_1
 from .ch12 import check_12_1
 from .ch13 import check_13_1
+from .ch14 import check_14_1
 
 
 class Exercise(NamedTuple):
@@ -87,6 +88,7 @@ EXERCISES: dict[str, Exercise] = {
     "ch11-late": Exercise("check_11_1", ch11.FORM_11_1),
     "ch12-steps": Exercise("check_12_1", ch12.FORM_12_1),
     "ch13-rules": Exercise("check_13_1", ch13.FORM_13_1),
+    "ch14-edge": Exercise("check_14_1", ch14.FORM_14_1),
 }
 
 __all__ = ["EXERCISES", "Exercise", "NOT_ATTEMPTED", *(exercise.checker for exercise in EXERCISES.values())]
