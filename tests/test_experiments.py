@@ -259,7 +259,7 @@ def test_summary_table_exact(tmp_path):
         (["sweep", "--model", "vgg"], "argument --model: invalid choice: 'vgg'"),
         (["sweep", "--device", "gpu"], "argument --device: must be cuda, cuda:N, mps or cpu (got 'gpu')"),
         (["sweep", "--batch-size", "1.5"], "argument --batch-size: must be an integer >= 1 (got '1.5')"),
-        (["fit"], "argument {sweep,anytime,d2l,summary}: invalid choice: 'fit'"),
+        (["fit"], "argument {sweep,anytime,d2l,tune,summary}: invalid choice: 'fit'"),
     ],
 )
 def test_cli_errors_name_option_and_value(capsys, args, message):
