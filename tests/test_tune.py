@@ -272,3 +272,19 @@ def test_the_pruning_audit_names_what_the_pruner_stopped_and_would_have_lost():
     assert audit.tau == pytest.approx((1 - 5) / 6)
     with pytest.raises(ValueError, match="did not sample the same settings"):
         pruning_audit(pruned, _study(FULL[::-1]), epoch=2)
+
+
+def test_a_study_made_with_other_settings_is_one_line_and_trains_nothing(tmp_path):
+    out = tmp_path / "s"
+    common = ["--data", "random", "--train-size", "64", "--trials", "2", "--final-seeds", "0", "--threads", "1",
+              "--no-progress", "--out", str(out)]
+    done = _cli(*common, "--epochs", "2", "--pruner", "hyperband", "--search-weight-decay")
+    assert done.returncode == 0, done.stdout + done.stderr
+    records = [json.loads(p.read_text()) for p in sorted((out / "trials").glob("*.json"))]
+    for record in records:  # the searched weight decay is the one the run trained with
+        assert record["config"]["weight_decay"] == record["params"]["weight_decay"]
+    done = _cli(*common, "--epochs", "3", "--pruner", "hyperband", "--search-weight-decay")
+    assert done.returncode == 1 and "Traceback" not in done.stderr and done.stderr.count("\n") == 1
+    assert done.stderr.startswith(f"error: study 'lrcourse' in {out / 'study.journal'} was created with other "
+                                  "settings (epochs 2 there, 3 here)")
+    assert len(list((out / "trials").glob("*.json"))) == 2

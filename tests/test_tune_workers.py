@@ -27,12 +27,14 @@ from lrcourse.lab.tune_space import TrialSettings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TRIALS, EPOCHS, TRAIN_SIZE = 6, 4, 512
-ARGS = ["--data", "random", "--train-size", str(TRAIN_SIZE), "--epochs", str(EPOCHS), "--trials", str(TRIALS),
+ARGS = ["--data", "random", "--train-size", str(TRAIN_SIZE), "--epochs", str(EPOCHS),
         "--final-seeds", "0", "--pruner", "none", "--threads", "1", "--no-progress", "--study", "kill-test"]
 
 
 def _workers(out: Path, extra: list[str], n: int = 3) -> list[subprocess.Popen]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if "--trials" not in extra:
+        extra = [*extra, "--trials", str(TRIALS)]
     return [subprocess.Popen([sys.executable, "-m", "lrcourse", "tune", *ARGS, "--out", str(out), *extra],
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT)
             for _ in range(n)]
@@ -155,3 +157,44 @@ def test_a_killed_worker_s_trial_is_retried_and_resumed_on_postgresql(tmp_path):
         _check_study(load(), killed, out)
         storage.remove_session()
         storage.engine.dispose()
+
+
+def test_an_interrupted_worker_queues_its_trial_and_the_next_run_resumes_it(tmp_path):
+    """Ctrl-C (or a job scheduler's SIGTERM): one line, status 130/143, and the trial in progress
+    is queued again; the same command run again resumes it from its checkpoint."""
+    out = tmp_path / "study"
+    journal = out / "study.journal"
+
+    def load():
+        if not journal.exists() or journal.stat().st_size == 0:
+            return None
+        from optuna.storages.journal import JournalFileBackend
+
+        try:
+            return optuna.load_study(study_name="kill-test",
+                                     storage=optuna.storages.JournalStorage(JournalFileBackend(str(journal))))
+        except KeyError:
+            return None
+
+    extra = ["--trials", "2"]
+    (worker,) = _workers(out, extra, n=1)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        study = load()
+        running = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)) if study else []
+        if running and 1 <= len(running[0].intermediate_values) <= EPOCHS - 2:
+            worker.send_signal(signal.SIGTERM)
+            break
+        time.sleep(0.05)
+    output = worker.communicate(timeout=120)[0]
+    assert worker.returncode == 143, output
+    assert output.rstrip().splitlines()[-1].startswith("Interrupted; the trial in progress is queued again")
+    interrupted = next(t for t in load().trials if t.state == optuna.trial.TrialState.FAIL)
+    (again,) = _workers(out, extra, n=1)
+    output = again.communicate(timeout=400)[0]
+    assert again.returncode == 0, output
+    assert f"a retry of trial {interrupted.number}: resuming after epoch" in output
+    study = load()
+    assert len([t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]) == 2
+    retry = next(t for t in study.trials if t.system_attrs.get("failed_trial") == interrupted.number)
+    assert retry.user_attrs["resumed_from_epoch"] >= 1
