@@ -19,7 +19,11 @@ import the library; the library never imports the lab, and the lab never imports
   recipes, the loss around a drop, the best and the largest stable setting of a grid),
   :mod:`~lrcourse.lab.sweeps` (``sweep``), ``estimate`` and
   :mod:`~lrcourse.lab.gpu_estimate` (how long it will take);
-* the command line -- ``cli`` (``python -m lrcourse sweep|summary``).
+* searching -- :mod:`~lrcourse.lab.tune` (``tune``: an Optuna study shared by many workers),
+  :mod:`~lrcourse.lab.tune_space` (what it searches), :mod:`~lrcourse.lab.tune_study` (storage,
+  budget, dead workers), :mod:`~lrcourse.lab.studies` and :mod:`~lrcourse.lab.tune_plots`
+  (reading finished searches); Optuna is imported only when a search runs (``lrcourse[tune]``);
+* the command line -- ``cli`` (``python -m lrcourse sweep|anytime|d2l|tune|summary``).
 
 The names below are the lab's API::
 
