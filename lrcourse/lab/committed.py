@@ -74,7 +74,7 @@ def _listed(folder: Path) -> list[Path]:
 def write_manifest(experiments: str | os.PathLike[str]) -> dict[str, str]:
     """Write ``experiments/MANIFEST.json``: every committed file of every results folder and its MD5.
 
-    Only what a chapter reads is listed (:data:`LISTED_SUFFIXES`, in the folder or below it; never
+    Only what a chapter reads is listed (``LISTED_SUFFIXES``, in the folder or below it; never
     checkpoints, locks or temporary files). Returns the ``{"folder/file": md5}`` written.
     """
     experiments = Path(experiments)

@@ -22,7 +22,7 @@ error, or died more often than ``MAX_RETRIES``.
 the same parameters, and the retry resumes from the dead trial's checkpoint. On a database, Optuna's
 heartbeat finds such trials (``heartbeat`` seconds between beats, dead after two missed) and its
 ``RetryHeartbeatStaleTrialCallback`` queues the retry. The journal file has no heartbeat, so each
-trial there holds a claim (:mod:`lrcourse.lab.claims`: its pid, checked on this machine) and
+trial there holds a claim (``lrcourse.lab.claims``: its pid, checked on this machine) and
 :func:`reap_local` fails and retries the trials whose claim is gone, under a study-wide claim so that
 two workers cannot both retry one trial.
 """
