@@ -288,3 +288,11 @@ def test_a_study_made_with_other_settings_is_one_line_and_trains_nothing(tmp_pat
     assert done.stderr.startswith(f"error: study 'lrcourse' in {out / 'study.journal'} was created with other "
                                   "settings (epochs 2 there, 3 here)")
     assert len(list((out / "trials").glob("*.json"))) == 2
+
+
+def test_without_optuna_the_command_says_what_to_install(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "optuna", None)  # as if it were not installed
+    assert cli.main(["tune", "--data", "random", "--out", str(tmp_path / "s")]) == 1
+    err = capsys.readouterr().err
+    assert err == "error: tune searches with Optuna, which is not installed: pip install 'lrcourse[tune]'\n"
+    assert not (tmp_path / "s").exists()
