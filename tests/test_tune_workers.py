@@ -21,8 +21,7 @@ from postgres_server import find_bin, postgres_server
 optuna = pytest.importorskip("optuna")
 
 from lrcourse.lab.providers import random_data  # noqa: E402
-from lrcourse.lab.recipes import make_recipe  # noqa: E402
-from lrcourse.lab.runs import run_with_schedule  # noqa: E402
+from lrcourse.lab.runs import run_one  # noqa: E402
 from lrcourse.lab.tune_space import TrialSettings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,12 +67,8 @@ def _uninterrupted_value(params: dict) -> list[float]:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        result = run_with_schedule(
-            chosen.recipe, 100, data,
-            lambda opt, steps: make_recipe(chosen.recipe, opt, EPOCHS * steps, steps, **(chosen.recipe_options or {})),
-            model="airbench", epochs=EPOCHS, lr=chosen.lr, momentum=0.9, weight_decay=None, optimizer="sgd",
-            device="cpu", precision="fp32", checkpoint_path=None, progress=False,
-            extra_config={"recipe_options": chosen.recipe_options} if chosen.recipe_options else None, test=False)
+        result = run_one(chosen.recipe, 100, data, model="airbench", epochs=EPOCHS, lr=chosen.lr, device="cpu",
+                         precision="fp32", progress=False, recipe_options=chosen.recipe_options, test=False)
     finally:
         torch.set_num_threads(threads)
     return result["history"]["val_acc"]

@@ -629,7 +629,6 @@ def _anytime(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def _interrupted(stop: BaseException, args: argparse.Namespace) -> str:
-    out = Path(getattr(args, "out", "."))
     if args.command == "tune" and not isinstance(stop, SweepInterrupted):
         return ("Interrupted; the trial in progress is queued again and resumes from its last epoch checkpoint "
                 "when the same command runs again.")

@@ -92,12 +92,16 @@ def run_one(
     checkpoint_path: str | os.PathLike[str] | None = None,
     progress: bool | None = None,
     recipe_options: dict[str, Any] | None = None,
+    epoch_end: Callable[[Any], None] | None = None,
+    test: bool = True,
 ) -> dict[str, Any]:
     """Train ``model`` with ``recipe`` and ``seed``; return the result as a JSON-safe dict.
 
     ``recipe_options`` sets the recipe's knobs (``{"decay_fraction": 0.4, "decay_shape": "1-sqrt"}``:
     :func:`~lrcourse.lab.recipes.make_recipe`); a knob the recipe does not read is refused. The
-    config records them as ``recipe_options`` when there are any.
+    config records them as ``recipe_options`` when there are any. ``epoch_end`` and ``test`` are
+    :func:`run_with_schedule`'s: a search's trial (:mod:`lrcourse.lab.tune`) reports each epoch
+    and never sees the test split.
 
     ``optimizer`` is ``"sgd"`` (Nesterov ``momentum``) or ``"adamw"`` (``betas=(momentum,
     0.999)``, decoupled decay); ``weight_decay`` defaults to ``DEFAULT_WEIGHT_DECAY`` of the
@@ -127,6 +131,7 @@ def run_one(
         model=model, epochs=epochs, lr=lr, momentum=momentum, weight_decay=weight_decay, optimizer=optimizer,
         device=device, precision=precision, checkpoint_path=checkpoint_path, progress=progress,
         extra_config={"recipe_options": options} if options else None,
+        train_options={"epoch_end": epoch_end} if epoch_end is not None else None, test=test,
     )
 
 

@@ -36,11 +36,12 @@ from typing import Any
 from .checkpoint import CheckpointError, atomic_write_text, read_checkpoint
 from .providers import RunData
 from .recipes import weight_decay_for
-from .runs import run_with_schedule
-from .recipes import make_recipe
+from .results import load_results
+from .runs import run_one
+from .studies import search_cost
 from .sweeps import check_output_folder, sweep
 from .tune_space import SearchSpace, TrialSettings, suggest
-from .tune_study import (Budget, TuneError, budget, open_storage, open_study, over_budget, quiet_experimental,
+from .tune_study import (Budget, budget, open_storage, open_study, over_budget, quiet_experimental,
                          reap_local, retry, slot, study_lock, trial_lock)
 from . import claims
 
@@ -263,16 +264,12 @@ class _TrialRunner:
         s = self.settings
         try:
             with (held.start_heartbeat() if isinstance(held, claims.Claim) else contextlib.nullcontext()):
-                result = run_with_schedule(
-                    chosen.recipe, s["trial_seed"], self.data,
-                    lambda opt, steps: make_recipe(chosen.recipe, opt, s["epochs"] * steps, steps,
-                                                   **(chosen.recipe_options or {})),
-                    model=s["model"], epochs=s["epochs"], lr=chosen.lr, momentum=s["momentum"],
+                result = run_one(
+                    chosen.recipe, s["trial_seed"], self.data, model=s["model"], epochs=s["epochs"], lr=chosen.lr,
+                    momentum=s["momentum"],
                     weight_decay=chosen.weight_decay if chosen.weight_decay is not None else s["weight_decay"],
-                    optimizer=s["optimizer"], device=self.device, precision=s["precision"],
-                    checkpoint_path=ckpt, progress=self.progress,
-                    extra_config={"recipe_options": chosen.recipe_options} if chosen.recipe_options else None,
-                    train_options={"epoch_end": epoch_end}, test=False)
+                    optimizer=s["optimizer"], device=self.device, precision=s["precision"], checkpoint_path=ckpt,
+                    progress=self.progress, recipe_options=chosen.recipe_options, epoch_end=epoch_end, test=False)
         except optuna.TrialPruned:
             self._record(trial, own, chosen, "pruned", None, history[0].to_dict() if history[0] else None, False)
             ckpt.unlink(missing_ok=True)
@@ -349,14 +346,6 @@ class _TrialRunner:
 # -- what a search leaves behind -------------------------------------------------------------------
 
 
-def epochs_trained(study: Any) -> int:
-    """Epochs the study's finished trials trained (a retry's count includes the epochs it resumed)."""
-    from optuna.trial import TrialState
-
-    finished = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
-    return sum(len(t.intermediate_values) for t in finished)
-
-
 def write_summary(out: Path, study: Any, n_trials: int) -> Path:
     """``<out>/summary.md``: the trials, the budget spent, the best trial, the final runs."""
     from optuna.trial import TrialState
@@ -370,7 +359,7 @@ def write_summary(out: Path, study: Any, n_trials: int) -> Path:
              f"Data: {settings.get('data')}",
              f"Model: {settings.get('model')}; optimizer: {settings.get('optimizer')}; epochs: {epochs}",
              f"Finished trials: {state.finished} of {n_trials} ({state.pruned} pruned); "
-             f"epochs trained: {epochs_trained(study)} of {state.finished * epochs} without pruning", "",
+             f"epochs trained: {search_cost(study).epochs} of {state.finished * epochs} without pruning", "",
              "| trial | state | family | lr | warmup | val acc (%) | epochs |", "|---:|---|---|---:|---:|---:|---:|"]
     for t in trials:
         if t.state not in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL) or t.user_attrs.get("surplus"):
@@ -385,9 +374,9 @@ def write_summary(out: Path, study: Any, n_trials: int) -> Path:
     if best is not None:
         lines += ["", f"Best trial: {best.number}, {TrialSettings.from_params(best.params).describe()}, "
                   f"val acc {100 * best.value:.2f} %"]
-    finals = sorted((out / "final").glob("*-seed*.json")) if (out / "final").is_dir() else []
+    finals = load_results(out / "final") if any((out / "final").glob("*-seed*.json")) else []
     if finals:
-        tests = [100 * json.loads(p.read_text())["final"]["test_acc"] for p in finals]
+        tests = [100 * r["final"]["test_acc"] for r in finals]
         spread = f" ± {statistics.stdev(tests):.2f}" if len(tests) > 1 else ""
         lines.append(f"Final runs: {len(tests)} seed(s), test acc {statistics.fmean(tests):.2f}{spread} % "
                      f"(min {min(tests):.2f}, max {max(tests):.2f})")
